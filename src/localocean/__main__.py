@@ -1,0 +1,3 @@
+from localocean.cli import main
+
+main()

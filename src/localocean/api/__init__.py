@@ -1,0 +1,1 @@
+"""HTTP: thin FastAPI routers that parse, call the domain and render."""

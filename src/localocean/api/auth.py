@@ -1,0 +1,52 @@
+"""Who is calling: bearer tokens in `open` or `strict` mode, resolved once and cached."""
+
+from __future__ import annotations
+
+from localocean.domain import accounts
+from localocean.domain.accounts import Principal, TokenGrant
+from localocean.errors import Unauthorized
+from localocean.lifecycle.clock import Clock
+from localocean.store.db import Database
+
+
+class Authenticator:
+    def __init__(self, mode: str, db: Database, clock: Clock, grants: list[TokenGrant]):
+        self.mode = mode
+        self.db = db
+        self.clock = clock
+        self.allowed = {accounts.hash_token(grant.token) for grant in grants}
+        self._cache: dict[str, Principal] = {}
+
+    def install(self, grants: list[TokenGrant]) -> None:
+        with self.db.transaction() as session:
+            accounts.install_grants(session, grants, self.clock.now())
+
+    def forget(self) -> None:
+        self._cache.clear()
+
+    @staticmethod
+    def bearer(authorization: bytes | None) -> str:
+        if not authorization:
+            raise Unauthorized()
+        scheme, _, token = authorization.decode("latin-1").strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or " " in token:
+            raise Unauthorized()
+        return token
+
+    def authenticate(self, authorization: bytes | None) -> Principal:
+        token = self.bearer(authorization)
+        cached = self._cache.get(token)
+        if cached is not None:
+            return cached
+        with self.db.transaction() as session:
+            if self.mode == "strict":
+                if accounts.hash_token(token) not in self.allowed:
+                    raise Unauthorized()
+                principal = accounts.find(session, token)
+                if principal is None:
+                    raise Unauthorized()
+            else:
+                principal = accounts.open_account(session, token, self.clock.now())
+        self._cache[token] = principal
+        return principal

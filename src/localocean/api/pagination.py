@@ -1,0 +1,58 @@
+"""The one pagination helper: `page`/`per_page` in, `links` and `meta` out, as DigitalOcean does.
+
+Links are absolute URLs on the request's own scheme, host and port; every page after the first
+carries `first`/`prev`, every page before the last `next`/`last` (Terraform and doctl rely on it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 200
+
+
+def _positive_int(text: str | None, default: int) -> int:
+    try:
+        value = int(text) if text is not None else default
+    except ValueError:
+        return default
+    return value if value >= 1 else default
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+    @classmethod
+    def of(cls, request: Request) -> Page:
+        query = request.query_params
+        size = min(_positive_int(query.get("per_page"), DEFAULT_PER_PAGE), MAX_PER_PAGE)
+        return cls(_positive_int(query.get("page"), 1), size)
+
+    def slice(self, items: list[Any]) -> list[Any]:
+        return items[self.offset : self.offset + self.size]
+
+
+def listing(request: Request, key: str, items: list[Any], total: int, page: Page) -> dict[str, Any]:
+    last = max(1, -(-total // page.size))
+    pages: dict[str, str] = {}
+
+    def link(number: int) -> str:
+        return str(request.url.include_query_params(page=number))
+
+    if page.number > 1:
+        pages["first"] = link(1)
+        pages["prev"] = link(min(page.number - 1, last))
+    if page.number < last:
+        pages["next"] = link(page.number + 1)
+        pages["last"] = link(last)
+    return {key: items, "links": {"pages": pages} if pages else {}, "meta": {"total": total}}

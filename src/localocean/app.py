@@ -1,0 +1,119 @@
+"""Wiring: settings -> database, clock, engine, auth, rate limits, routers, one error renderer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from localocean import __version__
+from localocean.api import account, actions, control, regions, sizes, tags, vpcs
+from localocean.api.auth import Authenticator
+from localocean.api.gateway import Gateway
+from localocean.api.http import JSON, error_response, request_id
+from localocean.api.ratelimit import RateLimiter
+from localocean.config import Settings
+from localocean.domain import accounts
+from localocean.errors import APIError, MethodNotAllowed, NotFound, Unprocessable
+from localocean.lifecycle.clock import Clock
+from localocean.lifecycle.engine import Engine
+from localocean.lifecycle.timing import Timing
+from localocean.store import lifecycle as lifecycle_store
+from localocean.store.db import Database
+
+log = logging.getLogger("localocean")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    timing: Timing
+    engine: Engine
+    auth: Authenticator
+    limiter: RateLimiter
+
+
+def build_services(settings: Settings) -> Services:
+    grants = accounts.read_tokens_file(settings.tokens_file) if settings.tokens_file else []
+    db = Database(settings.resolved_database_url)
+    db.migrate()
+    with db.transaction() as session:
+        state = lifecycle_store.load_clock(session)
+    clock = Clock(
+        frozen=settings.timing == "manual",
+        offset=state.offset_seconds if state else 0.0,
+        frozen_at=state.frozen_at if state else None,
+    )
+    timing = Timing(settings.timing)
+    engine = Engine(db, clock, timing)
+    engine.load()
+    engine.save_clock()
+    auth = Authenticator(settings.auth, db, clock, grants)
+    if grants:
+        auth.install(grants)
+    return Services(settings, db, clock, timing, engine, auth, RateLimiter(settings.rate_limit))
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "request payload validation failed"
+    first = errors[0]
+    field = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "query"))
+    return f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg"))
+
+
+def create_app(settings: Settings) -> Gateway:
+    services = build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        services.engine.start()
+        try:
+            yield
+        finally:
+            await services.engine.stop()
+            services.engine.save_clock()
+            services.db.dispose()
+            log.info("LocalOcean stopped cleanly")
+
+    app = FastAPI(
+        title="LocalOcean",
+        version=__version__,
+        description="A DigitalOcean API v2 server for local development and tests.",
+        lifespan=lifespan,
+        redoc_url=None,
+    )
+    app.state.services = services
+    for module in (account, actions, regions, sizes, vpcs, tags, control):
+        app.include_router(module.api)
+
+    @app.exception_handler(APIError)
+    async def api_error(request: Request, exc: APIError) -> JSON:
+        return error_response(exc, request_id(request))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Any:
+        if exc.status_code == 405:
+            error: APIError = MethodNotAllowed()
+        elif exc.status_code == 404:
+            error = NotFound("The resource you were accessing could not be found.")
+        else:
+            error = APIError(str(exc.detail))
+            error.status = exc.status_code
+        return error_response(error, request_id(request))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSON:
+        return error_response(Unprocessable(_validation_message(exc)), request_id(request))
+
+    return Gateway(app, services.auth, services.limiter, settings.max_body_bytes)

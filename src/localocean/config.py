@@ -1,0 +1,87 @@
+"""Settings of one LocalOcean server, resolved from CLI options and LOCALOCEAN_* variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TIMING_PROFILES = ("instant", "fast", "realistic", "manual")
+AUTH_MODES = ("open", "strict")
+DEFAULT_PORT = 8470
+DEFAULT_RATE_LIMIT = "5000/h,250/min"
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "localocean"
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Per-token sliding windows as (requests, seconds); empty means no limit."""
+
+    windows: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        text = text.strip().lower()
+        if text in ("off", "none", "0", ""):
+            return cls(())
+        units = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400}
+        windows = []
+        for part in text.split(","):
+            count, _, unit = part.strip().partition("/")
+            if not count.strip().isdigit() or unit.strip() not in units or int(count) < 1:
+                raise ValueError(
+                    f"invalid rate limit {part.strip()!r}: expected e.g. 5000/h,250/min"
+                )
+            windows.append((int(count), units[unit.strip()]))
+        # The longest window is the quota reported in ratelimit-limit/remaining.
+        return cls(tuple(sorted(windows, key=lambda w: -w[1])))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.windows)
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    data_dir: Path = field(default_factory=default_data_dir)
+    in_memory: bool = False
+    database_url: str | None = None
+    timing: str = "fast"
+    auth: str = "open"
+    tokens_file: Path | None = None
+    rate_limit: RateLimit = field(default_factory=lambda: RateLimit.parse(DEFAULT_RATE_LIMIT))
+    log_level: str = "info"
+    max_body_bytes: int = MAX_BODY_BYTES
+
+    def __post_init__(self) -> None:
+        if self.timing not in TIMING_PROFILES:
+            raise ValueError(f"--timing must be one of {', '.join(TIMING_PROFILES)}")
+        if self.auth not in AUTH_MODES:
+            raise ValueError(f"--auth must be one of {', '.join(AUTH_MODES)}")
+        if self.auth == "strict" and self.tokens_file is None:
+            raise ValueError("--auth strict needs --tokens FILE")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        if self.in_memory:
+            return "sqlite://"
+        return f"sqlite:///{self.data_dir / 'localocean.db'}"
+
+    @property
+    def database_label(self) -> str:
+        url = self.resolved_database_url
+        if url == "sqlite://":
+            return "SQLite in memory (discarded on exit)"
+        if url.startswith("sqlite:///"):
+            return f"SQLite {url.removeprefix('sqlite:///')}"
+        scheme, _, rest = url.partition("://")
+        return f"{scheme.split('+')[0]} {rest.rpartition('@')[2]}"

@@ -1,0 +1,1 @@
+"""Behaviour of each resource: validation, state machines and catalogs. No HTTP, no SQL."""

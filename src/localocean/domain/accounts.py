@@ -1,0 +1,169 @@
+"""Accounts, tokens and scopes: who is calling, and what they may do."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from localocean.store import accounts as store
+from localocean.store.db import next_id
+from localocean.store.models import Account, Token
+
+ALL_SCOPES = ("*",)
+
+
+@dataclass(frozen=True)
+class Principal:
+    account_id: str
+    account_number: int
+    token_hash: str
+    scopes: tuple[str, ...]
+    created_at: float
+
+    def allows(self, needed: tuple[str, ...]) -> bool:
+        return all(scope_allows(self.scopes, scope) for scope in needed)
+
+
+def scope_allows(granted: tuple[str, ...], needed: str) -> bool:
+    """`*` grants everything, `image:*` every image scope; the legacy `read`/`write` scopes grant
+    every `:read` scope and everything, as on DigitalOcean."""
+    resource, _, verb = needed.partition(":")
+    for scope in granted:
+        if scope in ("*", "write", needed, f"{resource}:*"):
+            return True
+        if scope == "read" and verb == "read":
+            return True
+    return False
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _principal(account: Account, token_hash: str, scopes: list[str]) -> Principal:
+    return Principal(account.id, account.number, token_hash, tuple(scopes), account.created_at)
+
+
+def _new_account(session: Session, slug: str, now: float) -> Account:
+    return store.add(
+        session,
+        Account(
+            id=secrets.token_hex(20),
+            slug=slug,
+            number=next_id(session, "account"),
+            name=slug,
+            email=f"{slug}@localocean.dev",
+            created_at=now,
+        ),
+    )
+
+
+def find(session: Session, token: str) -> Principal | None:
+    token_hash = hash_token(token)
+    found = store.find_token(session, token_hash)
+    if found is None:
+        return None
+    account, scopes = found
+    return _principal(account, token_hash, json.loads(scopes))
+
+
+def open_account(session: Session, token: str, now: float) -> Principal:
+    """Open mode: any token is welcome and owns its own account, the same one every time."""
+    found = find(session, token)
+    if found is not None:
+        return found
+    token_hash = hash_token(token)
+    account = _new_account(session, f"user-{token_hash[:12]}", now)
+    scopes = list(ALL_SCOPES)
+    store.put_token(
+        session,
+        Token(
+            token_hash=token_hash, account_id=account.id, scopes=json.dumps(scopes), created_at=now
+        ),
+    )
+    return _principal(account, token_hash, scopes)
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    token: str
+    account: str
+    scopes: tuple[str, ...]
+
+
+def read_tokens_file(path: Path) -> list[TokenGrant]:
+    """Parse a `--tokens` YAML file; raises ValueError with a message for the user."""
+    import yaml
+
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"cannot read tokens file {path}: {exc}") from exc
+    entries = document.get("tokens") if isinstance(document, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise ValueError(f"{path}: expected a 'tokens:' list with at least one entry")
+    grants = []
+    for index, entry in enumerate(entries):
+        where = f"{path}: tokens[{index}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("token"), str):
+            raise ValueError(f"{where}: needs a 'token' string")
+        token = entry["token"].strip()
+        if not token:
+            raise ValueError(f"{where}: 'token' is empty")
+        account = entry.get("account") or f"account-{hash_token(token)[:12]}"
+        scopes = entry.get("scopes", list(ALL_SCOPES))
+        if not isinstance(account, str) or not isinstance(scopes, list):
+            raise ValueError(f"{where}: 'account' must be a string and 'scopes' a list")
+        if not all(isinstance(s, str) and s for s in scopes):
+            raise ValueError(f"{where}: every scope must be a non-empty string")
+        grants.append(TokenGrant(token, account, tuple(scopes)))
+    return grants
+
+
+def install_grants(session: Session, grants: list[TokenGrant], now: float) -> None:
+    """Strict mode: create the accounts named in the tokens file and (re)bind their tokens."""
+    for grant in grants:
+        account = store.find_by_slug(session, grant.account) or _new_account(
+            session, grant.account, now
+        )
+        store.put_token(
+            session,
+            Token(
+                token_hash=hash_token(grant.token),
+                account_id=account.id,
+                scopes=json.dumps(list(grant.scopes)),
+                created_at=now,
+            ),
+        )
+
+
+def render(account: Account) -> dict[str, Any]:
+    return {
+        "droplet_limit": 25,
+        "floating_ip_limit": 3,
+        "volume_limit": 100,
+        "email": account.email,
+        "name": account.name,
+        "uuid": account.id,
+        "email_verified": True,
+        "status": "active",
+        "status_message": "",
+        "team": {"uuid": hashlib.sha1(account.id.encode()).hexdigest(), "name": account.name},
+    }
+
+
+def token_info(principal: Principal, now: float) -> dict[str, Any]:
+    """What doctl's `auth init` reads from /v1/oauth/token/info."""
+    return {
+        "resource_owner_id": principal.account_number,
+        "scopes": list(principal.scopes),
+        "expires_in_seconds": 2_592_000,
+        "application": {"uid": ""},
+        "created_at": int(principal.created_at),
+    }

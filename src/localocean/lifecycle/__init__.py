@@ -1,0 +1,1 @@
+"""The clock and the engine that moves resources between states."""

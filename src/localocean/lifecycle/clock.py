@@ -1,0 +1,47 @@
+"""LocalOcean's clock: real time plus an offset tests can move, or frozen in `manual` timing."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+
+class Clock:
+    def __init__(self, *, frozen: bool, offset: float = 0.0, frozen_at: float | None = None):
+        real = time.time()
+        # Time never runs backwards across restarts, whichever mode the previous run used.
+        if frozen:
+            self.frozen_at: float | None = max(frozen_at or 0.0, real + offset)
+            self.offset = offset
+        else:
+            self.frozen_at = None
+            self.offset = max(offset, (frozen_at or 0.0) - real)
+
+    @property
+    def frozen(self) -> bool:
+        return self.frozen_at is not None
+
+    def now(self) -> float:
+        if self.frozen_at is not None:
+            return self.frozen_at
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        if self.frozen_at is not None:
+            self.frozen_at += seconds
+        else:
+            self.offset += seconds
+
+
+def rfc3339(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_rfc3339(text: str) -> float:
+    """Parse an RFC 3339 / ISO 8601 time; a time without zone is taken as UTC."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
