@@ -1,0 +1,171 @@
+"""Fixtures: real LocalOcean servers on SQLite and PostgreSQL, and clients that check every
+response against DigitalOcean's spec and LocalOcean's conventions."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pydo
+import pytest
+from azure.core.pipeline.policies import HeadersPolicy
+
+from tests.support import postgres
+from tests.support.server import ServerProcess
+from tests.support.spec import Spec, spec_path
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: required)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def spec() -> Spec:
+    path = spec_path()
+    if not path.exists():
+        _unavailable(f"DigitalOcean spec not found at {path}; set LOCALOCEAN_DO_SPEC")
+    return Spec(path)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[postgres.PostgresCluster]:
+    reason = postgres.available()
+    if reason:
+        _unavailable(reason)
+    cluster = postgres.PostgresCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+class Backend:
+    def __init__(self, name: str, cluster: postgres.PostgresCluster | None):
+        self.name = name
+        self.cluster = cluster
+
+    def args(self, data_dir: Path | None = None) -> list[str]:
+        """Arguments for a fresh database; with `data_dir`, SQLite keeps a file there."""
+        if self.cluster is not None:
+            return ["--database-url", self.cluster.new_database()]
+        if data_dir is not None:
+            return ["--data-dir", str(data_dir)]
+        return ["--in-memory"]
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    if request.param == "postgresql":
+        return Backend("postgresql", request.getfixturevalue("pg_cluster"))
+    return Backend("sqlite", None)
+
+
+@pytest.fixture(scope="session")
+def server(backend: Backend, spec: Spec) -> Iterator[ServerProcess]:
+    """One shared server per backend; tests stay apart by each using its own token (account)."""
+    process = ServerProcess([*backend.args(), "--timing", "instant"]).start()
+    yield process
+    process.close()
+
+
+@pytest.fixture
+def start_server(backend: Backend, spec: Spec) -> Iterator[Callable[..., ServerProcess]]:
+    started: list[ServerProcess] = []
+
+    def start(*args: str, data_dir: Path | None = None, env: dict[str, str] | None = None):
+        process = ServerProcess([*backend.args(data_dir), *args], env=env)
+        started.append(process)
+        return process.start()
+
+    yield start
+    for process in started:
+        process.close()
+
+
+def new_token() -> str:
+    return f"dop_v1_{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def token() -> str:
+    return new_token()
+
+
+def check_conventions(path: str, status: int, headers: Any) -> None:
+    """What every answer of the DigitalOcean API carries, errors included."""
+    if path.startswith(("/v2", "/v1/")):
+        assert headers.get("x-request-id"), f"{path} -> {status}: no x-request-id"
+        for name in ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"):
+            assert headers.get(name, "").isdigit(), f"{path} -> {status}: bad {name}"
+
+
+class Clients:
+    """Builds clients for a server; every response they get is checked against the spec."""
+
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.checked = 0
+
+    def _check(self, method: str, path: str, status: int, headers: Any, body: bytes) -> None:
+        check_conventions(path, status, headers)
+        if self.spec.check(method, path, status, headers.get("content-type", ""), body):
+            self.checked += 1
+
+    def http(self, url: str, token: str | None) -> httpx.Client:
+        def validate(response: httpx.Response) -> None:
+            response.read()
+            request = response.request
+            self._check(
+                request.method, request.url.path, response.status_code, response.headers,
+                response.content,
+            )  # fmt: skip
+
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(
+            base_url=url, headers=headers, timeout=30, event_hooks={"response": [validate]}
+        )
+
+    def pydo(self, url: str, token: str) -> pydo.Client:
+        def validate(pipeline_response: Any) -> None:
+            request = pipeline_response.http_request
+            response = pipeline_response.http_response
+            self._check(
+                request.method, httpx.URL(request.url).path, response.status_code,
+                response.headers, response.body(),
+            )  # fmt: skip
+
+        return pydo.Client(
+            token,
+            endpoint=url,
+            authentication_policy=HeadersPolicy({"Authorization": f"Bearer {token}"}),
+            raw_response_hook=validate,
+            retry_total=0,
+        )
+
+
+@pytest.fixture
+def clients(spec: Spec) -> Clients:
+    return Clients(spec)
+
+
+@pytest.fixture
+def http(server: ServerProcess, token: str, clients: Clients) -> Iterator[httpx.Client]:
+    with clients.http(server.url, token) as client:
+        yield client
+
+
+@pytest.fixture
+def anonymous(server: ServerProcess, clients: Clients) -> Iterator[httpx.Client]:
+    with clients.http(server.url, None) as client:
+        yield client
+
+
+@pytest.fixture
+def do(server: ServerProcess, token: str, clients: Clients) -> pydo.Client:
+    return clients.pydo(server.url, token)
