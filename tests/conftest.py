@@ -58,6 +58,13 @@ class Backend:
             return ["--data-dir", str(data_dir)]
         return ["--in-memory"]
 
+    def durable(self, data_dir: Path) -> tuple[list[str], str]:
+        """Arguments and SQLAlchemy URL of a fresh database that outlives the server process."""
+        if self.cluster is not None:
+            url = self.cluster.new_database()
+            return ["--database-url", url], url
+        return ["--data-dir", str(data_dir)], f"sqlite:///{data_dir / 'localocean.db'}"
+
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest) -> Backend:
@@ -78,8 +85,8 @@ def server(backend: Backend, spec: Spec) -> Iterator[ServerProcess]:
 def start_server(backend: Backend, spec: Spec) -> Iterator[Callable[..., ServerProcess]]:
     started: list[ServerProcess] = []
 
-    def start(*args: str, data_dir: Path | None = None, env: dict[str, str] | None = None):
-        process = ServerProcess([*backend.args(data_dir), *args], env=env)
+    def start(*args: str, database: list[str] | None = None, env: dict[str, str] | None = None):
+        process = ServerProcess([*(database or backend.args()), *args], env=env)
         started.append(process)
         return process.start()
 

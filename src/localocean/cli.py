@@ -129,6 +129,11 @@ def serve(
             if not self.should_exit:
                 print(banner(settings, url), flush=True)
 
+        def handle_exit(self, sig: int, frame: object) -> None:
+            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+            # uvicorn re-raises the signal after its graceful shutdown; a clean stop exits 0.
+            self._captured_signals.clear()
+
     config = uvicorn.Config(
         app,
         log_level=settings.log_level,

@@ -46,7 +46,7 @@ class ServerProcess:
             match = URL_LINE.search(line)
             if match:
                 self.url = match.group(1)
-                # Read the rest of the banner so its pipe never fills up.
+            if self.url and "Ctrl-C stops" in line:  # the banner's last line
                 self.output = "".join(lines)
                 return self
         self.stop()

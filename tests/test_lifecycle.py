@@ -1,0 +1,142 @@
+"""The lifecycle engine: durable scheduled transitions, the clock, timing profiles, restarts."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from localocean.domain import accounts, actions
+from localocean.lifecycle.clock import Clock, parse_rfc3339
+from localocean.lifecycle.engine import Engine
+from localocean.lifecycle.timing import Timing
+from localocean.store import lifecycle as lifecycle_store
+from localocean.store.db import Database
+from tests.conftest import new_token
+
+
+def seed_action(url: str, token: str, *, profile: str, delay: float | None = None) -> int:
+    """Put an in-progress action with a scheduled completion in a database no server runs on.
+
+    Nothing in the foundation starts actions through the API yet (image transfers will), so the
+    test uses LocalOcean's own domain code to record one, exactly as a handler would.
+    """
+    db = Database(url)
+    db.migrate()
+    with db.transaction() as session:
+        state = lifecycle_store.load_clock(session)
+    clock = Clock(
+        frozen=profile == "manual",
+        offset=state.offset_seconds if state else 0.0,
+        frozen_at=state.frozen_at if state else None,
+    )
+    engine = Engine(db, clock, Timing(profile))
+    with db.transaction() as session:
+        principal = accounts.open_account(session, token, clock.now())
+        action = actions.start(
+            session,
+            engine,
+            principal.account_id,
+            type="transfer",
+            resource_type="image",
+            resource_id=7555620,
+            region_slug="nyc3",
+        )
+        if delay is not None:
+            lifecycle_store.cancel_for(session, "action", str(action.id))
+            engine.schedule(
+                session, actions.COMPLETE, "action", action.id, "completed", delay=delay
+            )
+        action_id = action.id
+    engine.save_clock()
+    db.dispose()
+    return action_id
+
+
+def pending_in(url: str) -> int:
+    db = Database(url)
+    try:
+        with db.transaction() as session:
+            return lifecycle_store.pending_count(session)
+    finally:
+        db.dispose()
+
+
+def test_manual_timing_moves_only_when_advanced_and_survives_restart(
+    backend, start_server, clients, tmp_path: Path
+) -> None:
+    args, url = backend.durable(tmp_path)
+    token = new_token()
+    action_id = seed_action(url, token, profile="manual")
+    server = start_server("--timing", "manual", database=args)
+    with clients.http(server.url, token) as http, clients.http(server.url, None) as control:
+        action = http.get(f"/v2/actions/{action_id}").json()["action"]
+        assert action["status"] == "in-progress"
+        assert action["completed_at"] is None
+        assert action["resource_type"] == "image" and action["region"]["slug"] == "nyc3"
+        clock = control.get("/_localocean/clock").json()
+        assert clock["pending"] == 1
+        time.sleep(1.1)
+        assert control.get("/_localocean/clock").json()["now"] == clock["now"], "frozen"
+        advanced = control.post("/_localocean/clock/advance", json={"seconds": 10}).json()
+        assert advanced["applied"] == 0 and advanced["pending"] == 1
+        assert parse_rfc3339(advanced["now"]) - parse_rfc3339(clock["now"]) == 10
+
+    server.restart()
+    with clients.http(server.url, token) as http, clients.http(server.url, None) as control:
+        assert http.get(f"/v2/actions/{action_id}").json()["action"]["status"] == "in-progress"
+        after_restart = control.get("/_localocean/clock").json()
+        assert after_restart == {"now": advanced["now"], "pending": 1}, "nothing lost or moved"
+        done = control.post("/_localocean/clock/advance", json={"seconds": 25}).json()
+        assert (done["applied"], done["pending"]) == (1, 0)
+        action = http.get(f"/v2/actions/{action_id}").json()["action"]
+        assert action["status"] == "completed"
+        started, completed = (
+            parse_rfc3339(action["started_at"]),
+            parse_rfc3339(action["completed_at"]),
+        )
+        assert completed - started == 30, "completed when it fell due, by the realistic duration"
+        assert [a["id"] for a in http.get("/v2/actions").json()["actions"]] == [action_id]
+
+
+def test_worker_applies_pending_work_after_a_restart(
+    backend, start_server, clients, tmp_path: Path
+) -> None:
+    args, url = backend.durable(tmp_path)
+    token = new_token()
+    action_id = seed_action(url, token, profile="fast", delay=0.5)
+    assert pending_in(url) == 1
+    server = start_server("--timing", "fast", database=args)
+    # No request reaches the server: its own worker applies the transition when due.
+    deadline = time.monotonic() + 10
+    while pending_in(url) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pending_in(url) == 0
+    with clients.http(server.url, token) as http:
+        assert http.get(f"/v2/actions/{action_id}").json()["action"]["status"] == "completed"
+
+
+def test_overdue_work_is_applied_before_the_first_answer(
+    backend, start_server, clients, tmp_path: Path
+) -> None:
+    args, url = backend.durable(tmp_path)
+    token = new_token()
+    action_id = seed_action(url, token, profile="instant")
+    server = start_server("--timing", "instant", database=args)
+    with clients.http(server.url, token) as http:
+        action = http.get(f"/v2/actions/{action_id}").json()["action"]
+        assert action["status"] == "completed"
+        assert action["completed_at"] == action["started_at"]
+
+
+def test_clock_follows_real_time_and_can_be_advanced(start_server, clients) -> None:
+    server = start_server("--timing", "fast")
+    with clients.http(server.url, None) as control:
+        before = parse_rfc3339(control.get("/_localocean/clock").json()["now"])
+        moved = control.post("/_localocean/clock/advance", json={"seconds": 3600}).json()
+        assert 3600 <= parse_rfc3339(moved["now"]) - before <= 3605
+        settled = control.post("/_localocean/clock/settle").json()
+        assert settled["pending"] == 0
+        for bad in ({"seconds": -1}, {"seconds": "soon"}, {}, {"seconds": True}):
+            response = control.post("/_localocean/clock/advance", json=bad)
+            assert response.status_code == 422
+            assert response.json()["id"] == "unprocessable_entity"
