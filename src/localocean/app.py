@@ -46,8 +46,8 @@ def build_services(settings: Settings) -> Services:
     grants = accounts.read_tokens_file(settings.tokens_file) if settings.tokens_file else []
     db = Database(settings.resolved_database_url)
     db.migrate()
-    with db.transaction() as session:
-        state = lifecycle_store.load_clock(session)
+    with db.transaction() as connection:
+        state = lifecycle_store.load_clock(connection)
     clock = Clock(
         frozen=settings.timing == "manual",
         offset=state.offset_seconds if state else 0.0,

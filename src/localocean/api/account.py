@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from localocean.api.http import JSON, principal, services
+from localocean.api.http import JSON, account_id, principal, services
 from localocean.api.routing import operation, router
 from localocean.domain import accounts
 from localocean.errors import NotFound
@@ -15,8 +15,8 @@ api = router()
 
 @operation(api, "GET", "/v2/account", "account_get", "account:read")
 async def get_account(request: Request) -> JSON:
-    with services(request).db.transaction() as session:
-        account = store.get(session, principal(request).account_id)
+    with services(request).db.transaction() as connection:
+        account = store.get(connection, account_id(request))
         if account is None:
             raise NotFound()
         return JSON({"account": accounts.render(account)})

@@ -18,8 +18,8 @@ class Authenticator:
         self._cache: dict[str, Principal] = {}
 
     def install(self, grants: list[TokenGrant]) -> None:
-        with self.db.transaction() as session:
-            accounts.install_grants(session, grants, self.clock.now())
+        with self.db.transaction() as connection:
+            accounts.install_grants(connection, grants, self.clock.now())
 
     def forget(self) -> None:
         self._cache.clear()
@@ -39,14 +39,14 @@ class Authenticator:
         cached = self._cache.get(token)
         if cached is not None:
             return cached
-        with self.db.transaction() as session:
+        with self.db.transaction() as connection:
             if self.mode == "strict":
                 if accounts.hash_token(token) not in self.allowed:
                     raise Unauthorized()
-                principal = accounts.find(session, token)
+                principal = accounts.find(connection, token)
                 if principal is None:
                     raise Unauthorized()
             else:
-                principal = accounts.open_account(session, token, self.clock.now())
+                principal = accounts.open_account(connection, token, self.clock.now())
         self._cache[token] = principal
         return principal

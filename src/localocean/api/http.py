@@ -53,5 +53,9 @@ def principal(request: Request) -> Principal:
     return request.scope["localocean.principal"]
 
 
+def account_id(request: Request) -> str:
+    return principal(request).account_id
+
+
 def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from localocean.api.http import JSON, base_url, no_content, principal, read_json, services
+from localocean.api.http import JSON, account_id, base_url, no_content, read_json, services
 from localocean.api.pagination import Page, listing
 from localocean.api.routing import operation, router
 from localocean.domain import tags
@@ -17,11 +17,9 @@ api = router()
 @operation(api, "GET", "/v2/tags", "tags_list", "tag:read")
 async def list_tags(request: Request) -> JSON:
     page = Page.of(request)
-    with services(request).db.transaction() as session:
-        rows, total = store.list_page(
-            session, principal(request).account_id, page.offset, page.size
-        )
-        items = tags.render_many(session, rows, base_url(request))
+    with services(request).db.transaction() as connection:
+        rows, total = store.list_page(connection, account_id(request), page.offset, page.size)
+        items = tags.render_many(connection, rows, base_url(request))
     return JSON(listing(request, "tags", items, total, page))
 
 
@@ -29,24 +27,24 @@ async def list_tags(request: Request) -> JSON:
 async def create_tag(request: Request) -> JSON:
     payload = await read_json(request)
     s = services(request)
-    with s.db.transaction() as session:
-        tag = tags.create(session, principal(request).account_id, payload, s.clock.now())
-        (rendered,) = tags.render_many(session, [tag], base_url(request))
+    with s.db.transaction() as connection:
+        tag = tags.create(connection, account_id(request), payload, s.clock.now())
+        (rendered,) = tags.render_many(connection, [tag], base_url(request))
     return JSON({"tag": rendered}, status_code=201)
 
 
 @operation(api, "GET", "/v2/tags/{tag_id}", "tags_get", "tag:read")
 async def get_tag(request: Request, tag_id: str) -> JSON:
-    with services(request).db.transaction() as session:
-        tag = tags.get(session, principal(request).account_id, tag_id)
-        (rendered,) = tags.render_many(session, [tag], base_url(request))
+    with services(request).db.transaction() as connection:
+        tag = tags.get(connection, account_id(request), tag_id)
+        (rendered,) = tags.render_many(connection, [tag], base_url(request))
     return JSON({"tag": rendered})
 
 
 @operation(api, "DELETE", "/v2/tags/{tag_id}", "tags_delete", "tag:delete", status=204)
 async def delete_tag(request: Request, tag_id: str) -> Response:
-    with services(request).db.transaction() as session:
-        tags.delete(session, principal(request).account_id, tag_id)
+    with services(request).db.transaction() as connection:
+        tags.delete(connection, account_id(request), tag_id)
     return no_content()
 
 
@@ -56,8 +54,8 @@ async def delete_tag(request: Request, tag_id: str) -> Response:
 async def tag_resources(request: Request, tag_id: str) -> Response:
     payload = await read_json(request)
     s = services(request)
-    with s.db.transaction() as session:
-        tags.assign(session, principal(request).account_id, tag_id, payload, s.clock.now())
+    with s.db.transaction() as connection:
+        tags.assign(connection, account_id(request), tag_id, payload, s.clock.now())
     return no_content()
 
 
@@ -71,6 +69,6 @@ async def tag_resources(request: Request, tag_id: str) -> Response:
 )
 async def untag_resources(request: Request, tag_id: str) -> Response:
     payload = await read_json(request)
-    with services(request).db.transaction() as session:
-        tags.unassign(session, principal(request).account_id, tag_id, payload)
+    with services(request).db.transaction() as connection:
+        tags.unassign(connection, account_id(request), tag_id, payload)
     return no_content()

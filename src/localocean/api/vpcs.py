@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from localocean.api.http import JSON, no_content, principal, read_json, services
+from localocean.api.http import JSON, account_id, no_content, read_json, services
 from localocean.api.pagination import Page, listing
 from localocean.api.routing import operation, router
 from localocean.domain import vpcs
@@ -17,10 +17,8 @@ api = router()
 @operation(api, "GET", "/v2/vpcs", "vpcs_list", "vpc:read")
 async def list_vpcs(request: Request) -> JSON:
     page = Page.of(request)
-    with services(request).db.transaction() as session:
-        rows, total = store.list_page(
-            session, principal(request).account_id, page.offset, page.size
-        )
+    with services(request).db.transaction() as connection:
+        rows, total = store.list_page(connection, account_id(request), page.offset, page.size)
         items = [vpcs.render(row) for row in rows]
     return JSON(listing(request, "vpcs", items, total, page))
 
@@ -29,21 +27,21 @@ async def list_vpcs(request: Request) -> JSON:
 async def create_vpc(request: Request) -> JSON:
     payload = await read_json(request)
     s = services(request)
-    with s.db.transaction() as session:
-        vpc = vpcs.create(session, principal(request).account_id, payload, s.clock.now())
+    with s.db.transaction() as connection:
+        vpc = vpcs.create(connection, account_id(request), payload, s.clock.now())
         return JSON({"vpc": vpcs.render(vpc)}, status_code=201)
 
 
 @operation(api, "GET", "/v2/vpcs/{vpc_id}", "vpcs_get", "vpc:read")
 async def get_vpc(request: Request, vpc_id: str) -> JSON:
-    with services(request).db.transaction() as session:
-        return JSON({"vpc": vpcs.render(vpcs.get(session, principal(request).account_id, vpc_id))})
+    with services(request).db.transaction() as connection:
+        return JSON({"vpc": vpcs.render(vpcs.get(connection, account_id(request), vpc_id))})
 
 
 async def _update(request: Request, vpc_id: str, *, replace: bool) -> JSON:
     payload = await read_json(request)
-    with services(request).db.transaction() as session:
-        vpc = vpcs.update(session, principal(request).account_id, vpc_id, payload, replace=replace)
+    with services(request).db.transaction() as connection:
+        vpc = vpcs.update(connection, account_id(request), vpc_id, payload, replace=replace)
         return JSON({"vpc": vpcs.render(vpc)})
 
 
@@ -59,6 +57,6 @@ async def patch_vpc(request: Request, vpc_id: str) -> JSON:
 
 @operation(api, "DELETE", "/v2/vpcs/{vpc_id}", "vpcs_delete", "vpc:delete", status=204)
 async def delete_vpc(request: Request, vpc_id: str) -> Response:
-    with services(request).db.transaction() as session:
-        vpcs.delete(session, principal(request).account_id, vpc_id)
+    with services(request).db.transaction() as connection:
+        vpcs.delete(connection, account_id(request), vpc_id)
     return no_content()

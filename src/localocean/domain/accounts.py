@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row
 
 from localocean.store import accounts as store
 from localocean.store.db import next_id
-from localocean.store.models import Account, Token
 
 ALL_SCOPES = ("*",)
 
@@ -46,47 +45,39 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _principal(account: Account, token_hash: str, scopes: list[str]) -> Principal:
+def _principal(account: Row[Any], token_hash: str, scopes: list[str]) -> Principal:
     return Principal(account.id, account.number, token_hash, tuple(scopes), account.created_at)
 
 
-def _new_account(session: Session, slug: str, now: float) -> Account:
+def _new_account(connection: Connection, slug: str, now: float) -> Row[Any]:
     return store.add(
-        session,
-        Account(
-            id=secrets.token_hex(20),
-            slug=slug,
-            number=next_id(session, "account"),
-            name=slug,
-            email=f"{slug}@localocean.dev",
-            created_at=now,
-        ),
+        connection,
+        id=secrets.token_hex(20),
+        slug=slug,
+        number=next_id(connection, "account"),
+        name=slug,
+        email=f"{slug}@localocean.dev",
+        created_at=now,
     )
 
 
-def find(session: Session, token: str) -> Principal | None:
+def find(connection: Connection, token: str) -> Principal | None:
     token_hash = hash_token(token)
-    found = store.find_token(session, token_hash)
+    found = store.find_token(connection, token_hash)
     if found is None:
         return None
-    account, scopes = found
-    return _principal(account, token_hash, json.loads(scopes))
+    return _principal(found, token_hash, json.loads(found.scopes))
 
 
-def open_account(session: Session, token: str, now: float) -> Principal:
+def open_account(connection: Connection, token: str, now: float) -> Principal:
     """Open mode: any token is welcome and owns its own account, the same one every time."""
-    found = find(session, token)
+    found = find(connection, token)
     if found is not None:
         return found
     token_hash = hash_token(token)
-    account = _new_account(session, f"user-{token_hash[:12]}", now)
+    account = _new_account(connection, f"user-{token_hash[:12]}", now)
     scopes = list(ALL_SCOPES)
-    store.put_token(
-        session,
-        Token(
-            token_hash=token_hash, account_id=account.id, scopes=json.dumps(scopes), created_at=now
-        ),
-    )
+    store.put_token(connection, token_hash, account.id, json.dumps(scopes), now)
     return _principal(account, token_hash, scopes)
 
 
@@ -126,24 +117,17 @@ def read_tokens_file(path: Path) -> list[TokenGrant]:
     return grants
 
 
-def install_grants(session: Session, grants: list[TokenGrant], now: float) -> None:
+def install_grants(connection: Connection, grants: list[TokenGrant], now: float) -> None:
     """Strict mode: create the accounts named in the tokens file and (re)bind their tokens."""
     for grant in grants:
-        account = store.find_by_slug(session, grant.account) or _new_account(
-            session, grant.account, now
+        account = store.find_by_slug(connection, grant.account) or _new_account(
+            connection, grant.account, now
         )
-        store.put_token(
-            session,
-            Token(
-                token_hash=hash_token(grant.token),
-                account_id=account.id,
-                scopes=json.dumps(list(grant.scopes)),
-                created_at=now,
-            ),
-        )
+        scopes = json.dumps(list(grant.scopes))
+        store.put_token(connection, hash_token(grant.token), account.id, scopes, now)
 
 
-def render(account: Account) -> dict[str, Any]:
+def render(account: Row[Any]) -> dict[str, Any]:
     return {
         "droplet_limit": 25,
         "floating_ip_limit": 3,

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row
 
 from localocean.domain import regions
 from localocean.errors import NotFound
 from localocean.lifecycle.clock import rfc3339
 from localocean.lifecycle.engine import Engine, on
 from localocean.store import actions as store
-from localocean.store.models import Action, Transition
 
 COMPLETE = "action.complete"
 
 
 def start(
-    session: Session,
+    connection: Connection,
     engine: Engine,
     account_id: str,
     *,
@@ -27,46 +26,41 @@ def start(
     region_slug: str | None,
     completion: str = COMPLETE,
     payload: dict[str, Any] | None = None,
-) -> Action:
+) -> Row[Any]:
     """Record a new in-progress action and schedule its completion (by `completion`'s handler)."""
     action = store.add(
-        session,
-        Action(
-            account_id=account_id,
-            status="in-progress",
-            type=type,
-            started_at=engine.clock.now(),
-            completed_at=None,
-            resource_id=resource_id,
-            resource_type=resource_type,
-            region_slug=region_slug,
-        ),
+        connection,
+        account_id=account_id,
+        status="in-progress",
+        type=type,
+        started_at=engine.clock.now(),
+        completed_at=None,
+        resource_id=resource_id,
+        resource_type=resource_type,
+        region_slug=region_slug,
     )
-    engine.schedule(session, completion, "action", action.id, "completed", payload)
+    engine.schedule(connection, completion, "action", action.id, "completed", payload)
     return action
 
 
-def finish(session: Session, action_id: int, at: float, status: str = "completed") -> Action | None:
-    action = store.get_any(session, action_id)
-    if action is not None and action.status == "in-progress":
-        action.status = status
-        action.completed_at = at
-    return action
+def finish(connection: Connection, action_id: int, at: float, status: str = "completed") -> None:
+    """Complete (or fail) an in-progress action at time `at`; finished ones stay as they are."""
+    store.finish(connection, action_id, status, at)
 
 
 @on(COMPLETE)
-def _complete(session: Session, transition: Transition, _payload: dict[str, Any]) -> None:
-    finish(session, int(transition.resource_id), transition.due_at)
+def _complete(connection: Connection, transition: Row[Any], _payload: dict[str, Any]) -> None:
+    finish(connection, int(transition.resource_id), transition.due_at)
 
 
-def get(session: Session, account_id: str, action_id: int) -> Action:
-    action = store.get(session, account_id, action_id)
+def get(connection: Connection, account_id: str, action_id: int) -> Row[Any]:
+    action = store.get(connection, account_id, action_id)
     if action is None:
         raise NotFound()
     return action
 
 
-def render(action: Action) -> dict[str, Any]:
+def render(action: Row[Any]) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": action.id,
         "status": action.status,

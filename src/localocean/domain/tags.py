@@ -6,13 +6,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from localocean.domain.validation import Body
 from localocean.errors import NotFound, TagBadRequest, Unprocessable
 from localocean.store import tags as store
-from localocean.store.models import Tag, TaggedResource
 
 NAME = re.compile(r"[a-zA-Z0-9_\-:]+")
 MAX_NAME = 255
@@ -28,7 +27,7 @@ RESOURCE_TYPES = {
 
 # Resource types LocalOcean models register a check "does this account have resource id?".
 # Types it does not model (droplets, databases, ...) are taken on trust and only counted.
-Resolver = Callable[[Session, str, str], bool]
+Resolver = Callable[[Connection, str, str], bool]
 RESOLVERS: dict[str, Resolver] = {}
 
 
@@ -36,42 +35,42 @@ def valid_name(name: Any) -> bool:
     return isinstance(name, str) and 0 < len(name) <= MAX_NAME and bool(NAME.fullmatch(name))
 
 
-def create(session: Session, account_id: str, payload: Any, now: float) -> Tag:
+def create(connection: Connection, account_id: str, payload: Any, now: float) -> Row[Any]:
     body = Body(payload)
     name = body.data.get("name")
     if not valid_name(name):
         if name is None or name == "":
             raise TagBadRequest("Error validating resource tag: name is required")
         raise TagBadRequest(f'Error validating resource tag: "{name}" contains invalid characters')
-    return ensure(session, account_id, name, now)
+    return ensure(connection, account_id, name, now)
 
 
-def ensure(session: Session, account_id: str, name: str, now: float) -> Tag:
+def ensure(connection: Connection, account_id: str, name: str, now: float) -> Row[Any]:
     """The tag with this name, created if needed; the first spelling stays canonical."""
-    found = store.find(session, account_id, name.lower())
-    if found is not None:
-        return found
-    try:
-        with session.begin_nested():
-            return store.add(
-                session,
-                Tag(account_id=account_id, name=name, name_key=name.lower(), created_at=now),
-            )
-    except IntegrityError:
-        tag = store.find(session, account_id, name.lower())
-        assert tag is not None
-        return tag
+    key = name.lower()
+    found = store.find(connection, account_id, key)
+    if found is None:
+        try:
+            with connection.begin_nested():
+                store.add(
+                    connection, account_id=account_id, name=name, name_key=key, created_at=now
+                )
+        except IntegrityError:
+            pass  # created meanwhile under another spelling: that one is canonical
+        found = store.find(connection, account_id, key)
+    assert found is not None
+    return found
 
 
-def get(session: Session, account_id: str, name: str) -> Tag:
-    tag = store.find(session, account_id, name.lower()) if valid_name(name) else None
+def get(connection: Connection, account_id: str, name: str) -> Row[Any]:
+    tag = store.find(connection, account_id, name.lower()) if valid_name(name) else None
     if tag is None or tag.name != name:
         raise NotFound()
     return tag
 
 
-def delete(session: Session, account_id: str, name: str) -> None:
-    store.delete(session, get(session, account_id, name))
+def delete(connection: Connection, account_id: str, name: str) -> None:
+    store.delete(connection, get(connection, account_id, name).id)
 
 
 def _resources(payload: Any) -> list[tuple[str, str]]:
@@ -98,47 +97,41 @@ def _resources(payload: Any) -> list[tuple[str, str]]:
     return parsed
 
 
-def _check_exists(session: Session, account_id: str, resource_type: str, resource_id: str) -> None:
+def _check_exists(
+    connection: Connection, account_id: str, resource_type: str, resource_id: str
+) -> None:
     resolver = RESOLVERS.get(resource_type)
-    if resolver is not None and not resolver(session, account_id, resource_id):
+    if resolver is not None and not resolver(connection, account_id, resource_id):
         raise NotFound(f"{resource_type} {resource_id} not found")
 
 
-def assign(session: Session, account_id: str, name: str, payload: Any, now: float) -> None:
-    tag = get(session, account_id, name)
+def assign(connection: Connection, account_id: str, name: str, payload: Any, now: float) -> None:
+    tag = get(connection, account_id, name)
     for resource_type, resource_id in _resources(payload):
-        _check_exists(session, account_id, resource_type, resource_id)
-        if store.find_tagging(session, tag.id, resource_type, resource_id) is None:
-            store.add_tagging(
-                session,
-                TaggedResource(
-                    tag_id=tag.id,
-                    resource_type=resource_type,
-                    resource_id=resource_id,
-                    tagged_at=now,
-                ),
-            )
+        _check_exists(connection, account_id, resource_type, resource_id)
+        if not store.is_tagged(connection, tag.id, resource_type, resource_id):
+            store.tag(connection, tag.id, resource_type, resource_id, now)
 
 
-def unassign(session: Session, account_id: str, name: str, payload: Any) -> None:
-    tag = get(session, account_id, name)
+def unassign(connection: Connection, account_id: str, name: str, payload: Any) -> None:
+    tag = get(connection, account_id, name)
     for resource_type, resource_id in _resources(payload):
-        _check_exists(session, account_id, resource_type, resource_id)
-        tagging = store.find_tagging(session, tag.id, resource_type, resource_id)
-        if tagging is not None:
-            store.remove_tagging(session, tagging)
+        _check_exists(connection, account_id, resource_type, resource_id)
+        store.untag(connection, tag.id, resource_type, resource_id)
 
 
-def render_many(session: Session, tags: list[Tag], base_url: str) -> list[dict[str, Any]]:
+def render_many(
+    connection: Connection, tags: list[Row[Any]], base_url: str
+) -> list[dict[str, Any]]:
     """Render a page of tags with their counts, from one query for all of them."""
-    by_tag: dict[int, list[TaggedResource]] = {tag.id: [] for tag in tags}
-    for tagging in store.tagged(session, list(by_tag)):
+    by_tag: dict[int, list[Row[Any]]] = {tag.id: [] for tag in tags}
+    for tagging in store.tagged(connection, list(by_tag)):
         by_tag[tagging.tag_id].append(tagging)
     return [_render(tag, by_tag[tag.id], base_url) for tag in tags]
 
 
-def _render(tag: Tag, taggings: list[TaggedResource], base_url: str) -> dict[str, Any]:
-    def uri(tagging: TaggedResource) -> str:
+def _render(tag: Row[Any], taggings: list[Row[Any]], base_url: str) -> dict[str, Any]:
+    def uri(tagging: Row[Any]) -> str:
         return f"{base_url}/v2/{RESOURCE_TYPES[tagging.resource_type][1]}/{tagging.resource_id}"
 
     resources: dict[str, Any] = {"count": len(taggings)}

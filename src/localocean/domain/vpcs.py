@@ -8,15 +8,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from localocean.domain import regions
 from localocean.domain.validation import Body
 from localocean.errors import Conflict, Forbidden, NotFound, Unprocessable
 from localocean.lifecycle.clock import rfc3339
 from localocean.store import vpcs as store
-from localocean.store.models import Vpc
 
 NAME = re.compile(r"[a-zA-Z0-9\-.]+")
 NAME_HINT = "may only contain alphanumeric characters, dashes, and periods"
@@ -26,18 +25,18 @@ PRIVATE_NETWORKS = [
     ipaddress.ip_network("192.168.0.0/16"),
 ]
 # Resource kinds that live in VPCs (Kubernetes clusters, ...) register a member counter here.
-MemberCounter = Callable[[Session, str, str], int]
+MemberCounter = Callable[[Connection, str, str], int]
 MEMBER_COUNTERS: list[MemberCounter] = []
 
 # Generated ranges are /20s from 10.100.0.0 upwards, as DigitalOcean's defaults look.
 _GENERATED_START = int(ipaddress.ip_address("10.100.0.0"))
 
 
-def _overlaps(network: ipaddress.IPv4Network, taken: list[Vpc]) -> bool:
+def _overlaps(network: ipaddress.IPv4Network, taken: list[Row[Any]]) -> bool:
     return any(network.overlaps(ipaddress.ip_network(vpc.ip_range)) for vpc in taken)
 
 
-def _parse_range(text: str, taken: list[Vpc]) -> str:
+def _parse_range(text: str, taken: list[Row[Any]]) -> str:
     try:
         network = ipaddress.ip_network(text, strict=True)
     except ValueError as exc:
@@ -53,11 +52,13 @@ def _parse_range(text: str, taken: list[Vpc]) -> str:
     return str(network)
 
 
-def _generate_range(taken: list[Vpc]) -> str:
+def _generate_range(taken: list[Row[Any]]) -> str:
     block = 1 << 12  # a /20
     ten = int(ipaddress.ip_address("10.0.0.0"))
-    starts = list(range(_GENERATED_START, ten + (1 << 24), block))
-    starts += list(range(ten, _GENERATED_START, block))
+    starts = [
+        *range(_GENERATED_START, ten + (1 << 24), block),
+        *range(ten, _GENERATED_START, block),
+    ]
     for start in starts:
         network = ipaddress.ip_network((start, 20))
         if not _overlaps(network, taken):
@@ -65,67 +66,61 @@ def _generate_range(taken: list[Vpc]) -> str:
     raise Unprocessable("no free /20 range is left in 10.0.0.0/8 for this account")
 
 
-def _name_taken(session: Session, account_id: str, name: str, exclude: str | None = None) -> bool:
-    return any(v.name == name and v.id != exclude for v in store.all_of(session, account_id))
+def _duplicate(name: str) -> Unprocessable:
+    return Unprocessable(f"a VPC named {name!r} already exists in this account")
 
 
-def _set_default(session: Session, vpc: Vpc) -> None:
-    for other in store.in_region(session, vpc.account_id, vpc.region):
-        if other.id != vpc.id and other.is_default:
-            other.is_default = False
-    vpc.is_default = True
+def _insert(connection: Connection, **values: Any) -> Row[Any]:
+    try:
+        with connection.begin_nested():
+            store.add(connection, **values)
+    except IntegrityError as exc:
+        raise _duplicate(values["name"]) from exc
+    return get(connection, values["account_id"], values["id"])
 
 
-def create(session: Session, account_id: str, payload: Any, now: float) -> Vpc:
+def create(connection: Connection, account_id: str, payload: Any, now: float) -> Row[Any]:
     body = Body(payload)
     name = body.str("name", required=True, max_length=255, pattern=NAME, pattern_hint=NAME_HINT)
     region = body.str("region", required=True)
     description = body.str("description", max_length=255) or ""
+    make_default = body.bool("default")
     if not regions.is_available(region):
         raise Unprocessable(f"region {region!r} is not a valid, available region slug")
-    taken = store.all_of(session, account_id)
+    taken = store.all_of(connection, account_id)
     if any(v.name == name for v in taken):
-        raise Unprocessable(f"a VPC named {name!r} already exists in this account")
+        raise _duplicate(name)
     ip_text = body.str("ip_range")
     ip_range = _parse_range(ip_text, taken) if ip_text else _generate_range(taken)
-    first_in_region = not any(v.region == region for v in taken)
-    vpc = Vpc(
+    # The first VPC of a region becomes its default; `default: true` takes the default over.
+    is_default = make_default or not any(v.region == region for v in taken)
+    if is_default:
+        store.clear_default(connection, account_id, region)
+    return _insert(
+        connection,
         id=str(uuid.uuid4()),
         account_id=account_id,
         name=name,
         description=description,
         region=region,
         ip_range=ip_range,
-        is_default=first_in_region,
+        is_default=bool(is_default),
         created_at=now,
     )
-    if body.bool("default") and not first_in_region:
-        _set_default(session, vpc)
-    return _stored(session, vpc)
 
 
-def _stored(session: Session, vpc: Vpc) -> Vpc:
-    try:
-        with session.begin_nested():
-            store.add(session, vpc)
-    except IntegrityError as exc:
-        raise Unprocessable(f"a VPC named {vpc.name!r} already exists in this account") from exc
-    return vpc
-
-
-def default_for(session: Session, account_id: str, region: str, now: float) -> Vpc:
+def default_for(connection: Connection, account_id: str, region: str, now: float) -> Row[Any]:
     """The region's default VPC, created the first time something needs it."""
-    in_region = store.in_region(session, account_id, region)
-    for vpc in in_region:
-        if vpc.is_default:
+    taken = store.all_of(connection, account_id)
+    for vpc in taken:
+        if vpc.region == region and vpc.is_default:
             return vpc
-    taken = store.all_of(session, account_id)
-    name = f"default-{region}"
-    suffix = 1
+    name, suffix = f"default-{region}", 1
     while any(v.name == name for v in taken):
         suffix += 1
         name = f"default-{region}-{suffix}"
-    vpc = Vpc(
+    return _insert(
+        connection,
         id=str(uuid.uuid4()),
         account_id=account_id,
         name=name,
@@ -135,47 +130,55 @@ def default_for(session: Session, account_id: str, region: str, now: float) -> V
         is_default=True,
         created_at=now,
     )
-    return _stored(session, vpc)
 
 
-def get(session: Session, account_id: str, vpc_id: str) -> Vpc:
-    vpc = store.get(session, account_id, vpc_id)
+def get(connection: Connection, account_id: str, vpc_id: str) -> Row[Any]:
+    vpc = store.get(connection, account_id, vpc_id)
     if vpc is None:
         raise NotFound()
     return vpc
 
 
-def update(session: Session, account_id: str, vpc_id: str, payload: Any, *, replace: bool) -> Vpc:
+def update(
+    connection: Connection, account_id: str, vpc_id: str, payload: Any, *, replace: bool
+) -> Row[Any]:
     """PUT (`replace`) needs a name; PATCH changes only what it is given."""
-    vpc = get(session, account_id, vpc_id)
+    vpc = get(connection, account_id, vpc_id)
     body = Body(payload)
     name = body.str("name", required=replace, max_length=255, pattern=NAME, pattern_hint=NAME_HINT)
     description = body.str("description", max_length=255)
     default = body.bool("default")
+    changes: dict[str, Any] = {}
     if name is not None and name != vpc.name:
-        if _name_taken(session, account_id, name, exclude=vpc.id):
-            raise Unprocessable(f"a VPC named {name!r} already exists in this account")
-        vpc.name = name
+        if any(v.name == name and v.id != vpc.id for v in store.all_of(connection, account_id)):
+            raise _duplicate(name)
+        changes["name"] = name
     if description is not None:
-        vpc.description = description
-    if default is True and not vpc.is_default:
-        _set_default(session, vpc)
-    elif default is False and vpc.is_default:
+        changes["description"] = description
+    if default is False and vpc.is_default:
         raise Forbidden("Can not unset default VPCs")
-    session.flush()
-    return vpc
+    if default is True and not vpc.is_default:
+        store.clear_default(connection, account_id, vpc.region)
+        changes["is_default"] = True
+    if changes:
+        try:
+            with connection.begin_nested():
+                store.change(connection, vpc.id, **changes)
+        except IntegrityError as exc:
+            raise _duplicate(changes.get("name", vpc.name)) from exc
+    return get(connection, account_id, vpc_id)
 
 
-def delete(session: Session, account_id: str, vpc_id: str) -> None:
-    vpc = get(session, account_id, vpc_id)
+def delete(connection: Connection, account_id: str, vpc_id: str) -> None:
+    vpc = get(connection, account_id, vpc_id)
     if vpc.is_default:
         raise Forbidden("Can not delete default VPC")
-    if sum(count(session, account_id, vpc.id) for count in MEMBER_COUNTERS):
+    if sum(count(connection, account_id, vpc.id) for count in MEMBER_COUNTERS):
         raise Conflict("Can not delete VPC with members")
-    store.delete(session, vpc)
+    store.delete(connection, vpc.id)
 
 
-def render(vpc: Vpc) -> dict[str, Any]:
+def render(vpc: Row[Any]) -> dict[str, Any]:
     return {
         "id": vpc.id,
         "urn": f"do:vpc:{vpc.id}",

@@ -14,17 +14,16 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row
 
 from localocean.lifecycle.clock import Clock
 from localocean.lifecycle.timing import Timing
 from localocean.store import lifecycle as store
 from localocean.store.db import Database
-from localocean.store.models import Transition
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Session, Transition, dict[str, Any]], None]
+Handler = Callable[[Connection, Row[Any], dict[str, Any]], None]
 HANDLERS: dict[str, Handler] = {}
 
 
@@ -48,45 +47,43 @@ class Engine:
         self._task: asyncio.Task[None] | None = None
 
     def load(self) -> None:
-        with self.db.transaction() as session:
-            self._next_due = store.earliest_due(session)
+        with self.db.transaction() as connection:
+            self._next_due = store.earliest_due(connection)
 
     def schedule(
         self,
-        session: Session,
+        connection: Connection,
         kind: str,
         resource_type: str,
         resource_id: str | int,
         target: str,
         payload: dict[str, Any] | None = None,
         delay: float | None = None,
-    ) -> Transition:
+    ) -> int:
         now = self.clock.now()
         due_at = now + (self.timing.delay(kind) if delay is None else delay)
-        transition = store.add_transition(
-            session,
-            Transition(
-                kind=kind,
-                resource_type=resource_type,
-                resource_id=str(resource_id),
-                target=target,
-                payload=json.dumps(payload or {}),
-                due_at=due_at,
-                created_at=now,
-            ),
+        transition_id = store.add_transition(
+            connection,
+            kind=kind,
+            resource_type=resource_type,
+            resource_id=str(resource_id),
+            target=target,
+            payload=json.dumps(payload or {}),
+            due_at=due_at,
+            created_at=now,
         )
         # If the surrounding transaction rolls back, the worst case is one needless check.
         if self._next_due is None or due_at < self._next_due:
             self._next_due = due_at
             self._wake.set()
-        return transition
+        return transition_id
 
-    def cancel(self, session: Session, resource_type: str, resource_id: str | int) -> int:
-        return store.cancel_for(session, resource_type, str(resource_id))
+    def cancel(self, connection: Connection, resource_type: str, resource_id: str | int) -> int:
+        return store.cancel_for(connection, resource_type, str(resource_id))
 
     def pending(self) -> int:
-        with self.db.transaction() as session:
-            return store.pending_count(session)
+        with self.db.transaction() as connection:
+            return store.pending_count(connection)
 
     def apply_if_due(self) -> int:
         """Cheap when nothing is due: called before every request so reads see due changes."""
@@ -98,33 +95,33 @@ class Engine:
         applied = 0
         while True:
             now = self.clock.now()
-            with self.db.transaction() as session:
-                batch = [(t.id, t.kind) for t in store.due(session, now)]
+            with self.db.transaction() as connection:
+                batch = [(row.id, row.kind) for row in store.due(connection, now)]
             if not batch:
                 break
             for transition_id, kind in batch:
                 applied += self._apply_one(transition_id, kind)
-        with self.db.transaction() as session:
-            self._next_due = store.earliest_due(session)
+        with self.db.transaction() as connection:
+            self._next_due = store.earliest_due(connection)
         return applied
 
     def _apply_one(self, transition_id: int, kind: str) -> int:
         handler = HANDLERS.get(kind)
         try:
-            with self.db.transaction() as session:
-                transition = session.get(Transition, transition_id)
+            with self.db.transaction() as connection:
+                transition = store.get(connection, transition_id)
                 if transition is None:
                     return 0
                 if handler is None:
                     log.error("no handler for transition kind %r; dropping it", kind)
                 else:
-                    handler(session, transition, json.loads(transition.payload or "{}"))
-                store.remove(session, transition_id)
+                    handler(connection, transition, json.loads(transition.payload or "{}"))
+                store.remove(connection, transition_id)
             return 1 if handler else 0
         except Exception:
             log.exception("transition %s (%s) failed; dropping it", transition_id, kind)
-            with self.db.transaction() as session:
-                store.remove(session, transition_id)
+            with self.db.transaction() as connection:
+                store.remove(connection, transition_id)
             return 0
 
     def advance(self, seconds: float) -> int:
@@ -136,8 +133,8 @@ class Engine:
         """Move the clock to each next due time until nothing is pending."""
         applied = 0
         for _ in range(max_steps):
-            with self.db.transaction() as session:
-                due_at = store.earliest_due(session)
+            with self.db.transaction() as connection:
+                due_at = store.earliest_due(connection)
             if due_at is None:
                 break
             self.clock.advance(max(0.0, due_at - self.clock.now()))
@@ -146,8 +143,8 @@ class Engine:
         return applied
 
     def save_clock(self) -> None:
-        with self.db.transaction() as session:
-            store.save_clock(session, self.clock.offset, self.clock.frozen_at)
+        with self.db.transaction() as connection:
+            store.save_clock(connection, self.clock.offset, self.clock.frozen_at)
 
     # The background worker: applies transitions as real time makes them due.
 

@@ -2,35 +2,41 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Any
 
-from localocean.store.models import Account, Token
+from sqlalchemy import Connection, Row, select
+
+from localocean.store.schema import accounts, tokens
 
 
-def find_token(session: Session, token_hash: str) -> tuple[Account, str] | None:
-    row = session.execute(
-        select(Account, Token.scopes)
-        .join(Token, Token.account_id == Account.id)
-        .where(Token.token_hash == token_hash)
+def find_token(connection: Connection, token_hash: str) -> Row[Any] | None:
+    """The account reached by a token, with the token's `scopes` column."""
+    return connection.execute(
+        select(accounts, tokens.c.scopes)
+        .join(tokens, tokens.c.account_id == accounts.c.id)
+        .where(tokens.c.token_hash == token_hash)
     ).first()
-    return (row[0], row[1]) if row else None
 
 
-def get(session: Session, account_id: str) -> Account | None:
-    return session.get(Account, account_id)
+def get(connection: Connection, account_id: str) -> Row[Any] | None:
+    return connection.execute(select(accounts).where(accounts.c.id == account_id)).first()
 
 
-def find_by_slug(session: Session, slug: str) -> Account | None:
-    return session.execute(select(Account).where(Account.slug == slug)).scalar_one_or_none()
+def find_by_slug(connection: Connection, slug: str) -> Row[Any] | None:
+    return connection.execute(select(accounts).where(accounts.c.slug == slug)).first()
 
 
-def add(session: Session, account: Account) -> Account:
-    session.add(account)
-    session.flush()
-    return account
+def add(connection: Connection, **values: Any) -> Row[Any]:
+    connection.execute(accounts.insert().values(**values))
+    row = get(connection, values["id"])
+    assert row is not None
+    return row
 
 
-def put_token(session: Session, token: Token) -> None:
-    session.merge(token)
-    session.flush()
+def put_token(connection: Connection, token_hash: str, account_id: str, scopes: str, now: float):
+    connection.execute(tokens.delete().where(tokens.c.token_hash == token_hash))
+    connection.execute(
+        tokens.insert().values(
+            token_hash=token_hash, account_id=account_id, scopes=scopes, created_at=now
+        )
+    )

@@ -2,33 +2,43 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Any
+
+from sqlalchemy import Connection, Row, select, update
 
 from localocean.store.db import next_id
-from localocean.store.models import Action
 from localocean.store.paging import fetch_page
+from localocean.store.schema import actions
 
 
 def list_page(
-    session: Session, account_id: str, offset: int, limit: int
-) -> tuple[list[Action], int]:
-    stmt = select(Action).where(Action.account_id == account_id).order_by(Action.id.desc())
-    return fetch_page(session, stmt, offset, limit)
+    connection: Connection, account_id: str, offset: int, limit: int
+) -> tuple[list[Row[Any]], int]:
+    stmt = select(actions).where(actions.c.account_id == account_id).order_by(actions.c.id.desc())
+    return fetch_page(connection, stmt, offset, limit)
 
 
-def get(session: Session, account_id: str, action_id: int) -> Action | None:
-    return session.execute(
-        select(Action).where(Action.account_id == account_id, Action.id == action_id)
-    ).scalar_one_or_none()
+def get(connection: Connection, account_id: str, action_id: int) -> Row[Any] | None:
+    return connection.execute(
+        select(actions).where(actions.c.account_id == account_id, actions.c.id == action_id)
+    ).first()
 
 
-def get_any(session: Session, action_id: int) -> Action | None:
-    return session.get(Action, action_id)
+def get_any(connection: Connection, action_id: int) -> Row[Any] | None:
+    return connection.execute(select(actions).where(actions.c.id == action_id)).first()
 
 
-def add(session: Session, action: Action) -> Action:
-    action.id = next_id(session, "action")
-    session.add(action)
-    session.flush()
-    return action
+def add(connection: Connection, **values: Any) -> Row[Any]:
+    action_id = next_id(connection, "action")
+    connection.execute(actions.insert().values(id=action_id, **values))
+    row = get_any(connection, action_id)
+    assert row is not None
+    return row
+
+
+def finish(connection: Connection, action_id: int, status: str, at: float) -> None:
+    connection.execute(
+        update(actions)
+        .where(actions.c.id == action_id, actions.c.status == "in-progress")
+        .values(status=status, completed_at=at)
+    )

@@ -1,4 +1,8 @@
-"""Engine, transactions and schema migrations for SQLite (file or memory) and PostgreSQL."""
+"""The database: one held connection, transactions, and schema migrations.
+
+Every query runs on the event loop's thread, so one connection serves the whole server, and a
+transaction never spans an `await`: handlers read the request body before they open one.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text, update
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from localocean.store.models import Counter
+from localocean.store.schema import counters, metadata
 
 log = logging.getLogger(__name__)
 
 # The newest migration in store/migrations/versions; a test keeps the two in step.
 SCHEMA_REVISION = "0001"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MEMORY_URLS = ("sqlite://", "sqlite:///:memory:")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -30,59 +34,99 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        if url in ("sqlite://", "sqlite:///:memory:"):
-            # One shared connection: every request runs on the event loop's thread.
-            engine = create_engine(
-                "sqlite://",
-                poolclass=StaticPool,
-                connect_args={"check_same_thread": False},
-            )
-        else:
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        if url not in ("sqlite://", "sqlite:///:memory:"):
-            with engine.connect() as connection:
-                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    if url in MEMORY_URLS:
+        engine = create_engine(
+            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    if url not in MEMORY_URLS:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+    return engine
 
 
 class Database:
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._connection: Connection | None = None
+
+    def _connected(self) -> Connection:
+        connection = self._connection
+        if connection is None or connection.closed:
+            connection = self._connection = self.engine.connect()
+        return connection
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One unit of work: everything in it is committed together or not at all."""
-        with self._sessions.begin() as session:
-            yield session
+    def transaction(self) -> Iterator[Connection]:
+        """One unit of work: all of it is committed, or none of it (a nested one is a savepoint)."""
+        connection = self._connected()
+        if connection.in_transaction():
+            with connection.begin_nested():
+                yield connection
+            return
+        try:
+            with connection.begin():
+                yield connection
+        except OperationalError:
+            # A lost server connection (PostgreSQL restarted): start afresh next time.
+            if connection.invalidated:
+                connection.close()
+                self._connection = None
+            raise
 
     def current_revision(self) -> str | None:
         try:
-            with self.engine.connect() as connection:
+            with self.transaction() as connection:
                 return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except (OperationalError, ProgrammingError):
             return None
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision; a no-op (without importing Alembic) if it is."""
-        if self.current_revision() == SCHEMA_REVISION:
+        """Bring the schema to the newest revision.
+
+        An empty database gets the current schema in one step and is stamped with its revision,
+        the way Alembic recommends for new databases; that also keeps Alembic out of start-up
+        for in-memory servers. An existing one is upgraded through the migrations.
+        """
+        revision = self.current_revision()
+        if revision == SCHEMA_REVISION:
             return
+        with self.transaction() as connection:
+            empty = revision is None and not inspect(connection).get_table_names()
+            if empty:
+                metadata.create_all(connection)
+                connection.execute(
+                    text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                         "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))")
+                )  # fmt: skip
+                connection.execute(
+                    text("INSERT INTO alembic_version (version_num) VALUES (:revision)"),
+                    {"revision": SCHEMA_REVISION},
+                )
+                return
+        self.upgrade()
+
+    def upgrade(self) -> None:
         from alembic import command
         from alembic.config import Config
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        with self.engine.begin() as connection:
+        with self.transaction() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
         log.info("database schema migrated to %s", SCHEMA_REVISION)
 
     def dispose(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
         self.engine.dispose()
 
 
@@ -90,13 +134,14 @@ class Database:
 COUNTER_STARTS = {"account": 10_000_000, "action": 2_400_000_000}
 
 
-def next_id(session: Session, name: str) -> int:
-    counter = session.execute(
-        select(Counter).where(Counter.name == name).with_for_update()
-    ).scalar_one_or_none()
-    if counter is None:
-        counter = Counter(name=name, value=COUNTER_STARTS[name])
-        session.add(counter)
-    counter.value += 1
-    session.flush()
-    return counter.value
+def next_id(connection: Connection, name: str) -> int:
+    current = connection.execute(
+        select(counters.c.value).where(counters.c.name == name).with_for_update()
+    ).scalar()
+    if current is None:
+        value = COUNTER_STARTS[name] + 1
+        connection.execute(counters.insert().values(name=name, value=value))
+    else:
+        value = current + 1
+        connection.execute(update(counters).where(counters.c.name == name).values(value=value))
+    return value

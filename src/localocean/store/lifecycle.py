@@ -2,59 +2,59 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from typing import Any
 
-from localocean.store.models import ClockState, Transition
+from sqlalchemy import Connection, Row, func, select, update
 
-
-def load_clock(session: Session) -> ClockState | None:
-    return session.get(ClockState, 1)
+from localocean.store.schema import clock_state, transitions
 
 
-def save_clock(session: Session, offset_seconds: float, frozen_at: float | None) -> None:
-    state = session.get(ClockState, 1)
-    if state is None:
-        session.add(ClockState(id=1, offset_seconds=offset_seconds, frozen_at=frozen_at))
-    else:
-        state.offset_seconds = offset_seconds
-        state.frozen_at = frozen_at
-    session.flush()
+def load_clock(connection: Connection) -> Row[Any] | None:
+    return connection.execute(select(clock_state).where(clock_state.c.id == 1)).first()
 
 
-def add_transition(session: Session, transition: Transition) -> Transition:
-    session.add(transition)
-    session.flush()
-    return transition
+def save_clock(connection: Connection, offset_seconds: float, frozen_at: float | None) -> None:
+    values = {"offset_seconds": offset_seconds, "frozen_at": frozen_at}
+    changed = connection.execute(update(clock_state).where(clock_state.c.id == 1).values(**values))
+    if not changed.rowcount:
+        connection.execute(clock_state.insert().values(id=1, **values))
 
 
-def due(session: Session, now: float, limit: int = 100) -> list[Transition]:
+def add_transition(connection: Connection, **values: Any) -> int:
+    result = connection.execute(transitions.insert().values(**values))
+    return int(result.inserted_primary_key[0])
+
+
+def get(connection: Connection, transition_id: int) -> Row[Any] | None:
+    return connection.execute(select(transitions).where(transitions.c.id == transition_id)).first()
+
+
+def due(connection: Connection, now: float, limit: int = 100) -> list[Row[Any]]:
     stmt = (
-        select(Transition)
-        .where(Transition.due_at <= now)
-        .order_by(Transition.due_at, Transition.id)
+        select(transitions.c.id, transitions.c.kind)
+        .where(transitions.c.due_at <= now)
+        .order_by(transitions.c.due_at, transitions.c.id)
         .limit(limit)
     )
-    return list(session.execute(stmt).scalars())
+    return list(connection.execute(stmt))
 
 
-def earliest_due(session: Session) -> float | None:
-    return session.execute(select(func.min(Transition.due_at))).scalar()
+def earliest_due(connection: Connection) -> float | None:
+    return connection.execute(select(func.min(transitions.c.due_at))).scalar()
 
 
-def pending_count(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(Transition)).scalar_one())
+def pending_count(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(transitions)).scalar_one())
 
 
-def remove(session: Session, transition_id: int) -> bool:
-    result = session.execute(delete(Transition).where(Transition.id == transition_id))
-    return bool(result.rowcount)
+def remove(connection: Connection, transition_id: int) -> None:
+    connection.execute(transitions.delete().where(transitions.c.id == transition_id))
 
 
-def cancel_for(session: Session, resource_type: str, resource_id: str) -> int:
-    result = session.execute(
-        delete(Transition).where(
-            Transition.resource_type == resource_type, Transition.resource_id == resource_id
+def cancel_for(connection: Connection, resource_type: str, resource_id: str) -> int:
+    result = connection.execute(
+        transitions.delete().where(
+            transitions.c.resource_type == resource_type, transitions.c.resource_id == resource_id
         )
     )
     return int(result.rowcount or 0)

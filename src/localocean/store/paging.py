@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, Select, func, select
 
 
-def fetch_page(session: Session, stmt: Select[Any], offset: int, limit: int) -> tuple[list, int]:
-    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = session.execute(stmt.offset(offset).limit(limit)).scalars().all()
-    return list(rows), int(total.scalar_one())
+def fetch_page(
+    connection: Connection, stmt: Select[Any], offset: int, limit: int
+) -> tuple[list[Row[Any]], int]:
+    rows = list(connection.execute(stmt.offset(offset).limit(limit)))
+    if offset == 0 and len(rows) < limit:
+        return rows, len(rows)  # the whole collection fits on the first page: no count needed
+    counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+    return rows, int(connection.execute(counted).scalar_one())

@@ -2,78 +2,86 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete as sql_delete
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Any
 
-from localocean.store.models import Tag, TaggedResource
+from sqlalchemy import Connection, Row, select
+
 from localocean.store.paging import fetch_page
+from localocean.store.schema import tagged_resources, tags
 
 
-def list_page(session: Session, account_id: str, offset: int, limit: int) -> tuple[list[Tag], int]:
-    stmt = select(Tag).where(Tag.account_id == account_id).order_by(Tag.id)
-    return fetch_page(session, stmt, offset, limit)
+def list_page(
+    connection: Connection, account_id: str, offset: int, limit: int
+) -> tuple[list[Row[Any]], int]:
+    stmt = select(tags).where(tags.c.account_id == account_id).order_by(tags.c.id)
+    return fetch_page(connection, stmt, offset, limit)
 
 
-def find(session: Session, account_id: str, name_key: str) -> Tag | None:
-    return session.execute(
-        select(Tag).where(Tag.account_id == account_id, Tag.name_key == name_key)
-    ).scalar_one_or_none()
+def find(connection: Connection, account_id: str, name_key: str) -> Row[Any] | None:
+    return connection.execute(
+        select(tags).where(tags.c.account_id == account_id, tags.c.name_key == name_key)
+    ).first()
 
 
-def add(session: Session, tag: Tag) -> Tag:
-    session.add(tag)
-    session.flush()
-    return tag
+def add(connection: Connection, **values: Any) -> None:
+    connection.execute(tags.insert().values(**values))
 
 
-def delete(session: Session, tag: Tag) -> None:
-    session.execute(sql_delete(TaggedResource).where(TaggedResource.tag_id == tag.id))
-    session.delete(tag)
-    session.flush()
+def delete(connection: Connection, tag_id: int) -> None:
+    connection.execute(tagged_resources.delete().where(tagged_resources.c.tag_id == tag_id))
+    connection.execute(tags.delete().where(tags.c.id == tag_id))
 
 
-def tagged(session: Session, tag_ids: list[int]) -> list[TaggedResource]:
+def tagged(connection: Connection, tag_ids: list[int]) -> list[Row[Any]]:
     """Every tagging of these tags, oldest first: one query for a whole page of tags."""
     if not tag_ids:
         return []
     stmt = (
-        select(TaggedResource).where(TaggedResource.tag_id.in_(tag_ids)).order_by(TaggedResource.id)
+        select(tagged_resources)
+        .where(tagged_resources.c.tag_id.in_(tag_ids))
+        .order_by(tagged_resources.c.id)
     )
-    return list(session.execute(stmt).scalars())
+    return list(connection.execute(stmt))
 
 
-def find_tagging(
-    session: Session, tag_id: int, resource_type: str, resource_id: str
-) -> TaggedResource | None:
-    return session.execute(
-        select(TaggedResource).where(
-            TaggedResource.tag_id == tag_id,
-            TaggedResource.resource_type == resource_type,
-            TaggedResource.resource_id == resource_id,
+def _tagging(tag_id: int, resource_type: str, resource_id: str) -> Any:
+    return (
+        (tagged_resources.c.tag_id == tag_id)
+        & (tagged_resources.c.resource_type == resource_type)
+        & (tagged_resources.c.resource_id == resource_id)
+    )
+
+
+def is_tagged(connection: Connection, tag_id: int, resource_type: str, resource_id: str) -> bool:
+    stmt = select(tagged_resources.c.id).where(_tagging(tag_id, resource_type, resource_id))
+    return connection.execute(stmt).first() is not None
+
+
+def tag(connection: Connection, tag_id: int, resource_type: str, resource_id: str, now: float):
+    connection.execute(
+        tagged_resources.insert().values(
+            tag_id=tag_id, resource_type=resource_type, resource_id=resource_id, tagged_at=now
         )
-    ).scalar_one_or_none()
+    )
 
 
-def add_tagging(session: Session, tagging: TaggedResource) -> None:
-    session.add(tagging)
-    session.flush()
+def untag(connection: Connection, tag_id: int, resource_type: str, resource_id: str) -> None:
+    connection.execute(
+        tagged_resources.delete().where(_tagging(tag_id, resource_type, resource_id))
+    )
 
 
-def remove_tagging(session: Session, tagging: TaggedResource) -> None:
-    session.delete(tagging)
-    session.flush()
-
-
-def names_on(session: Session, account_id: str, resource_type: str, resource_id: str) -> list[str]:
+def names_on(
+    connection: Connection, account_id: str, resource_type: str, resource_id: str
+) -> list[str]:
     stmt = (
-        select(Tag.name)
-        .join(TaggedResource, TaggedResource.tag_id == Tag.id)
+        select(tags.c.name)
+        .join(tagged_resources, tagged_resources.c.tag_id == tags.c.id)
         .where(
-            Tag.account_id == account_id,
-            TaggedResource.resource_type == resource_type,
-            TaggedResource.resource_id == resource_id,
+            tags.c.account_id == account_id,
+            tagged_resources.c.resource_type == resource_type,
+            tagged_resources.c.resource_id == resource_id,
         )
-        .order_by(TaggedResource.id)
+        .order_by(tagged_resources.c.id)
     )
-    return list(session.execute(stmt).scalars())
+    return list(connection.execute(stmt).scalars())

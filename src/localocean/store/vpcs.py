@@ -2,39 +2,48 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Any
 
-from localocean.store.models import Vpc
+from sqlalchemy import Connection, Row, select, update
+
 from localocean.store.paging import fetch_page
+from localocean.store.schema import vpcs
 
 
-def list_page(session: Session, account_id: str, offset: int, limit: int) -> tuple[list[Vpc], int]:
-    stmt = select(Vpc).where(Vpc.account_id == account_id).order_by(Vpc.created_at, Vpc.id)
-    return fetch_page(session, stmt, offset, limit)
+def list_page(
+    connection: Connection, account_id: str, offset: int, limit: int
+) -> tuple[list[Row[Any]], int]:
+    stmt = (
+        select(vpcs).where(vpcs.c.account_id == account_id).order_by(vpcs.c.created_at, vpcs.c.id)
+    )
+    return fetch_page(connection, stmt, offset, limit)
 
 
-def get(session: Session, account_id: str, vpc_id: str) -> Vpc | None:
-    return session.execute(
-        select(Vpc).where(Vpc.account_id == account_id, Vpc.id == vpc_id)
-    ).scalar_one_or_none()
+def get(connection: Connection, account_id: str, vpc_id: str) -> Row[Any] | None:
+    return connection.execute(
+        select(vpcs).where(vpcs.c.account_id == account_id, vpcs.c.id == vpc_id)
+    ).first()
 
 
-def in_region(session: Session, account_id: str, region: str) -> list[Vpc]:
-    stmt = select(Vpc).where(Vpc.account_id == account_id, Vpc.region == region)
-    return list(session.execute(stmt).scalars())
+def all_of(connection: Connection, account_id: str) -> list[Row[Any]]:
+    return list(connection.execute(select(vpcs).where(vpcs.c.account_id == account_id)))
 
 
-def all_of(session: Session, account_id: str) -> list[Vpc]:
-    return list(session.execute(select(Vpc).where(Vpc.account_id == account_id)).scalars())
+def add(connection: Connection, **values: Any) -> None:
+    connection.execute(vpcs.insert().values(**values))
 
 
-def add(session: Session, vpc: Vpc) -> Vpc:
-    session.add(vpc)
-    session.flush()
-    return vpc
+def change(connection: Connection, vpc_id: str, **values: Any) -> None:
+    connection.execute(update(vpcs).where(vpcs.c.id == vpc_id).values(**values))
 
 
-def delete(session: Session, vpc: Vpc) -> None:
-    session.delete(vpc)
-    session.flush()
+def clear_default(connection: Connection, account_id: str, region: str) -> None:
+    connection.execute(
+        update(vpcs)
+        .where(vpcs.c.account_id == account_id, vpcs.c.region == region)
+        .values(is_default=False)
+    )
+
+
+def delete(connection: Connection, vpc_id: str) -> None:
+    connection.execute(vpcs.delete().where(vpcs.c.id == vpc_id))
