@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 
@@ -46,8 +47,15 @@ def listing(request: Request, key: str, items: list[Any], total: int, page: Page
     last = max(1, -(-total // page.size))
     pages: dict[str, str] = {}
 
+    if page.number > 1 or page.number < last:
+        # Every query parameter the client sent is kept (per_page, filters); page goes last.
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+        url = request.url
+        query = f"{urlencode(kept)}&" if kept else ""
+        prefix = f"{url.scheme}://{url.netloc}{url.path}?{query}page="
+
     def link(number: int) -> str:
-        return str(request.url.include_query_params(page=number))
+        return f"{prefix}{number}"
 
     if page.number > 1:
         pages["first"] = link(1)

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, bindparam, select
 
 from localocean.store.schema import accounts, tokens
+
+_BY_TOKEN = (
+    select(accounts, tokens.c.scopes)
+    .join(tokens, tokens.c.account_id == accounts.c.id)
+    .where(tokens.c.token_hash == bindparam("token_hash"))
+)
+_BY_ID = select(accounts).where(accounts.c.id == bindparam("account_id"))
 
 
 def find_token(connection: Connection, token_hash: str) -> Row[Any] | None:
     """The account reached by a token, with the token's `scopes` column."""
-    return connection.execute(
-        select(accounts, tokens.c.scopes)
-        .join(tokens, tokens.c.account_id == accounts.c.id)
-        .where(tokens.c.token_hash == token_hash)
-    ).first()
+    return connection.execute(_BY_TOKEN, {"token_hash": token_hash}).first()
 
 
 def get(connection: Connection, account_id: str) -> Row[Any] | None:
-    return connection.execute(select(accounts).where(accounts.c.id == account_id)).first()
+    return connection.execute(_BY_ID, {"account_id": account_id}).first()
 
 
 def find_by_slug(connection: Connection, slug: str) -> Row[Any] | None:

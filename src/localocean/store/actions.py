@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from localocean.store.db import next_id
-from localocean.store.paging import fetch_page
+from localocean.store.paging import PagedQuery
 from localocean.store.schema import actions
+
+_OF_ACCOUNT = actions.c.account_id == bindparam("account_id")
+_LIST = PagedQuery(select(actions).where(_OF_ACCOUNT).order_by(actions.c.id.desc()))
+_GET = select(actions).where(_OF_ACCOUNT, actions.c.id == bindparam("action_id"))
 
 
 def list_page(
     connection: Connection, account_id: str, offset: int, limit: int
 ) -> tuple[list[Row[Any]], int]:
-    stmt = select(actions).where(actions.c.account_id == account_id).order_by(actions.c.id.desc())
-    return fetch_page(connection, stmt, offset, limit)
+    return _LIST.fetch(connection, {"account_id": account_id}, offset, limit)
 
 
 def get(connection: Connection, account_id: str, action_id: int) -> Row[Any] | None:
-    return connection.execute(
-        select(actions).where(actions.c.account_id == account_id, actions.c.id == action_id)
-    ).first()
+    return connection.execute(_GET, {"account_id": account_id, "action_id": action_id}).first()
 
 
 def get_any(connection: Connection, action_id: int) -> Row[Any] | None:

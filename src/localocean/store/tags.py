@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, bindparam, select
 
-from localocean.store.paging import fetch_page
+from localocean.store.paging import PagedQuery
 from localocean.store.schema import tagged_resources, tags
+
+_OF_ACCOUNT = tags.c.account_id == bindparam("account_id")
+_LIST = PagedQuery(select(tags).where(_OF_ACCOUNT).order_by(tags.c.id))
+_FIND = select(tags).where(_OF_ACCOUNT, tags.c.name_key == bindparam("name_key"))
+_TAGGED = (
+    select(tagged_resources)
+    .where(tagged_resources.c.tag_id.in_(bindparam("tag_ids", expanding=True)))
+    .order_by(tagged_resources.c.id)
+)
 
 
 def list_page(
     connection: Connection, account_id: str, offset: int, limit: int
 ) -> tuple[list[Row[Any]], int]:
-    stmt = select(tags).where(tags.c.account_id == account_id).order_by(tags.c.id)
-    return fetch_page(connection, stmt, offset, limit)
+    return _LIST.fetch(connection, {"account_id": account_id}, offset, limit)
 
 
 def find(connection: Connection, account_id: str, name_key: str) -> Row[Any] | None:
-    return connection.execute(
-        select(tags).where(tags.c.account_id == account_id, tags.c.name_key == name_key)
-    ).first()
+    return connection.execute(_FIND, {"account_id": account_id, "name_key": name_key}).first()
 
 
 def add(connection: Connection, **values: Any) -> None:
@@ -36,12 +42,7 @@ def tagged(connection: Connection, tag_ids: list[int]) -> list[Row[Any]]:
     """Every tagging of these tags, oldest first: one query for a whole page of tags."""
     if not tag_ids:
         return []
-    stmt = (
-        select(tagged_resources)
-        .where(tagged_resources.c.tag_id.in_(tag_ids))
-        .order_by(tagged_resources.c.id)
-    )
-    return list(connection.execute(stmt))
+    return list(connection.execute(_TAGGED, {"tag_ids": tag_ids}))
 
 
 def _tagging(tag_id: int, resource_type: str, resource_id: str) -> Any:

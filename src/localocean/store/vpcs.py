@@ -4,25 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
-from localocean.store.paging import fetch_page
+from localocean.store.paging import PagedQuery
 from localocean.store.schema import vpcs
+
+_OF_ACCOUNT = vpcs.c.account_id == bindparam("account_id")
+_LIST = PagedQuery(select(vpcs).where(_OF_ACCOUNT).order_by(vpcs.c.created_at, vpcs.c.id))
+_GET = select(vpcs).where(_OF_ACCOUNT, vpcs.c.id == bindparam("vpc_id"))
 
 
 def list_page(
     connection: Connection, account_id: str, offset: int, limit: int
 ) -> tuple[list[Row[Any]], int]:
-    stmt = (
-        select(vpcs).where(vpcs.c.account_id == account_id).order_by(vpcs.c.created_at, vpcs.c.id)
-    )
-    return fetch_page(connection, stmt, offset, limit)
+    return _LIST.fetch(connection, {"account_id": account_id}, offset, limit)
 
 
 def get(connection: Connection, account_id: str, vpc_id: str) -> Row[Any] | None:
-    return connection.execute(
-        select(vpcs).where(vpcs.c.account_id == account_id, vpcs.c.id == vpc_id)
-    ).first()
+    return connection.execute(_GET, {"account_id": account_id, "vpc_id": vpc_id}).first()
 
 
 def all_of(connection: Connection, account_id: str) -> list[Row[Any]]:
