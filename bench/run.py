@@ -101,8 +101,10 @@ async def load(port: int, path: str) -> Result:
     payload = request_bytes(path)
     result = Result(0, 0, 0.0, [])
     # Warm up: the first request creates the account, later ones are the steady state.
-    await asyncio.gather(*(_connection(port, payload, time.perf_counter() + 0.5, Result(0, 0, 0, []))
-                           for _ in range(4)))  # fmt: skip
+    warm_until = time.perf_counter() + 0.5
+    await asyncio.gather(
+        *(_connection(port, payload, warm_until, Result(0, 0, 0, [])) for _ in range(4))
+    )
     started = time.perf_counter()
     deadline = started + SECONDS
     await asyncio.gather(

@@ -21,7 +21,7 @@ from localocean.api.http import JSON, error_response, request_id
 from localocean.api.ratelimit import RateLimiter
 from localocean.config import Settings
 from localocean.domain import accounts
-from localocean.errors import APIError, MethodNotAllowed, NotFound, Unprocessable
+from localocean.errors import APIError, MethodNotAllowed, NotFound, ServerError, Unprocessable
 from localocean.lifecycle.clock import Clock
 from localocean.lifecycle.engine import Engine
 from localocean.lifecycle.timing import Timing
@@ -113,6 +113,11 @@ def create_app(settings: Settings) -> Gateway:
             error = APIError(str(exc.detail))
             error.status = exc.status_code
         return error_response(error, request_id(request))
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> JSON:
+        # Starlette answers with this, then re-raises: the gateway logs the traceback.
+        return error_response(ServerError(), request_id(request))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSON:
