@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from localocean.api.http import JSON, account_id, services
-from localocean.api.pagination import Page, listing
+from localocean.api.pagination import account_listing
 from localocean.api.routing import operation, router
 from localocean.domain import actions
 from localocean.errors import NotFound
@@ -16,11 +16,9 @@ api = router()
 
 @operation(api, "GET", "/v2/actions", "actions_list", "actions:read")
 async def list_actions(request: Request) -> JSON:
-    page = Page.of(request)
-    with services(request).db.transaction() as connection:
-        rows, total = store.list_page(connection, account_id(request), page.offset, page.size)
-        items = [actions.render(row) for row in rows]
-    return JSON(listing(request, "actions", items, total, page))
+    return account_listing(
+        request, "actions", store.list_page, lambda _, rows: [actions.render(r) for r in rows]
+    )
 
 
 @operation(api, "GET", "/v2/actions/{action_id}", "actions_get", "actions:read")

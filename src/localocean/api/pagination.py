@@ -6,11 +6,15 @@ carries `first`/`prev`, every page before the last `next`/`last` (Terraform and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy import Connection, Row
 from starlette.requests import Request
+
+from localocean.api.http import JSON, account_id, services
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 200
@@ -64,3 +68,16 @@ def listing(request: Request, key: str, items: list[Any], total: int, page: Page
         pages["next"] = link(page.number + 1)
         pages["last"] = link(last)
     return {key: items, "links": {"pages": pages} if pages else {}, "meta": {"total": total}}
+
+
+Fetch = Callable[[Connection, str, int, int], tuple[list[Row[Any]], int]]
+Render = Callable[[Connection, list[Row[Any]]], list[dict[str, Any]]]
+
+
+def account_listing(request: Request, key: str, fetch: Fetch, render: Render) -> JSON:
+    """A paginated list of the calling account's resources: fetched in SQL, one page at a time."""
+    page = Page.of(request)
+    with services(request).db.transaction() as connection:
+        rows, total = fetch(connection, account_id(request), page.offset, page.size)
+        items = render(connection, rows)
+    return JSON(listing(request, key, items, total, page))

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from localocean.api.http import JSON, account_id, base_url, no_content, read_json, services
-from localocean.api.pagination import Page, listing
+from localocean.api.pagination import account_listing
 from localocean.api.routing import operation, router
 from localocean.domain import tags
 from localocean.store import tags as store
@@ -16,11 +16,10 @@ api = router()
 
 @operation(api, "GET", "/v2/tags", "tags_list", "tag:read")
 async def list_tags(request: Request) -> JSON:
-    page = Page.of(request)
-    with services(request).db.transaction() as connection:
-        rows, total = store.list_page(connection, account_id(request), page.offset, page.size)
-        items = tags.render_many(connection, rows, base_url(request))
-    return JSON(listing(request, "tags", items, total, page))
+    base = base_url(request)
+    return account_listing(
+        request, "tags", store.list_page, lambda c, rows: tags.render_many(c, rows, base)
+    )
 
 
 @operation(api, "POST", "/v2/tags", "tags_create", "tag:create", status=201)

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from localocean.api.http import JSON, account_id, no_content, read_json, services
-from localocean.api.pagination import Page, listing
+from localocean.api.pagination import account_listing
 from localocean.api.routing import operation, router
 from localocean.domain import vpcs
 from localocean.store import vpcs as store
@@ -16,11 +16,9 @@ api = router()
 
 @operation(api, "GET", "/v2/vpcs", "vpcs_list", "vpc:read")
 async def list_vpcs(request: Request) -> JSON:
-    page = Page.of(request)
-    with services(request).db.transaction() as connection:
-        rows, total = store.list_page(connection, account_id(request), page.offset, page.size)
-        items = [vpcs.render(row) for row in rows]
-    return JSON(listing(request, "vpcs", items, total, page))
+    return account_listing(
+        request, "vpcs", store.list_page, lambda _, rows: [vpcs.render(r) for r in rows]
+    )
 
 
 @operation(api, "POST", "/v2/vpcs", "vpcs_create", "vpc:create", status=201)
