@@ -15,6 +15,7 @@ import pytest
 from azure.core.pipeline.policies import HeadersPolicy
 
 from tests.support import postgres
+from tests.support.image_server import ImageServer
 from tests.support.server import ServerProcess
 from tests.support.spec import Spec, spec_path
 
@@ -176,3 +177,10 @@ def anonymous(server: ServerProcess, clients: Clients) -> Iterator[httpx.Client]
 @pytest.fixture
 def do(server: ServerProcess, token: str, clients: Clients) -> pydo.Client:
     return clients.pydo(server.url, token)
+
+
+@pytest.fixture(scope="session")
+def image_server() -> Iterator[ImageServer]:
+    server = ImageServer()
+    yield server
+    server.close()

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from localocean import __version__
-from localocean.api import account, actions, control, regions, sizes, tags, vpcs
+from localocean.api import account, actions, control, images, regions, sizes, tags, vpcs
 from localocean.api.auth import Authenticator
 from localocean.api.gateway import Gateway
 from localocean.api.http import JSON, error_response, request_id
@@ -24,6 +24,7 @@ from localocean.domain import accounts
 from localocean.errors import APIError, MethodNotAllowed, NotFound, ServerError, Unprocessable
 from localocean.lifecycle.clock import Clock
 from localocean.lifecycle.engine import Engine
+from localocean.lifecycle.image_import import ImageImporter
 from localocean.lifecycle.timing import Timing
 from localocean.store import lifecycle as lifecycle_store
 from localocean.store.db import Database
@@ -40,6 +41,7 @@ class Services:
     engine: Engine
     auth: Authenticator
     limiter: RateLimiter
+    importer: ImageImporter
 
 
 def build_services(settings: Settings) -> Services:
@@ -60,7 +62,9 @@ def build_services(settings: Settings) -> Services:
     auth = Authenticator(settings.auth, db, clock, grants)
     if grants:
         auth.install(grants)
-    return Services(settings, db, clock, timing, engine, auth, RateLimiter(settings.rate_limit))
+    importer = ImageImporter(db, engine, settings.image_url_policy, settings.image_size_limit)
+    limiter = RateLimiter(settings.rate_limit)
+    return Services(settings, db, clock, timing, engine, auth, limiter, importer)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -78,9 +82,11 @@ def create_app(settings: Settings) -> Gateway:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         services.engine.start()
+        services.importer.resume()
         try:
             yield
         finally:
+            await services.importer.stop()
             await services.engine.stop()
             services.engine.save_clock()
             services.db.dispose()
@@ -96,7 +102,7 @@ def create_app(settings: Settings) -> Gateway:
     app.state.services = services
     # The routes join the app's own router flat: FastAPI matches included routers level by level
     # with bookkeeping per level, which costs more per request than the handler itself.
-    for module in (account, actions, regions, sizes, vpcs, tags, control):
+    for module in (account, actions, images, regions, sizes, vpcs, tags, control):
         app.router.routes.extend(module.api.routes)
 
     @app.exception_handler(APIError)

@@ -12,11 +12,13 @@ import typer
 
 from localocean import __version__
 from localocean.config import (
+    DEFAULT_IMAGE_SIZE_LIMIT,
     DEFAULT_PORT,
     DEFAULT_RATE_LIMIT,
     RateLimit,
     Settings,
     default_data_dir,
+    parse_size,
 )
 
 cli = typer.Typer(
@@ -82,6 +84,17 @@ def serve(
     ] = DEFAULT_RATE_LIMIT,
     log_level: Annotated[str, _option("debug, info, warning or error.", "LOG_LEVEL")] = "info",
     access_log: Annotated[bool, _option("Log every request.", "ACCESS_LOG")] = False,
+    image_url_policy: Annotated[
+        str,
+        _option(
+            "Where image imports may connect: default (no link-local or metadata addresses) "
+            "or strict (also no private or loopback addresses).",
+            "IMAGE_URL_POLICY",
+        ),
+    ] = "default",
+    image_size_limit: Annotated[
+        str, _option("Largest image after decompression, e.g. 100G or 512M.", "IMAGE_SIZE_LIMIT")
+    ] = DEFAULT_IMAGE_SIZE_LIMIT,
 ) -> None:
     """Start the API server."""
     try:
@@ -96,6 +109,8 @@ def serve(
             tokens_file=tokens,
             rate_limit=RateLimit.parse(rate_limit),
             log_level=log_level.lower(),
+            image_url_policy=image_url_policy,
+            image_size_limit=parse_size(image_size_limit),
         )
     except ValueError as exc:
         typer.echo(f"localocean: {exc}", err=True)
@@ -104,6 +119,7 @@ def serve(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         sock = _bind(settings.host, settings.port)
     except OSError as exc:

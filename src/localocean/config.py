@@ -8,6 +8,8 @@ from pathlib import Path
 
 TIMING_PROFILES = ("instant", "fast", "realistic", "manual")
 AUTH_MODES = ("open", "strict")
+IMAGE_URL_POLICIES = ("default", "strict")
+DEFAULT_IMAGE_SIZE_LIMIT = "100G"
 DEFAULT_PORT = 8470
 DEFAULT_RATE_LIMIT = "5000/h,250/min"
 MAX_BODY_BYTES = 1024 * 1024
@@ -46,6 +48,22 @@ class RateLimit:
         return bool(self.windows)
 
 
+def parse_size(text: str) -> int:
+    """Bytes from `100G`, `512M`, `1.5G`, `4096` (decimal units, as DigitalOcean's 100 GB)."""
+    units = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+    cleaned = text.strip().upper().removesuffix("B")
+    number, unit = cleaned, ""
+    if cleaned and cleaned[-1] in units:
+        number, unit = cleaned[:-1], cleaned[-1]
+    try:
+        size = int(float(number) * units[unit])
+    except ValueError:
+        raise ValueError(f"invalid size {text!r}: expected e.g. 100G or 512M") from None
+    if size <= 0:
+        raise ValueError(f"invalid size {text!r}: must be more than zero")
+    return size
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -59,8 +77,12 @@ class Settings:
     rate_limit: RateLimit = field(default_factory=lambda: RateLimit.parse(DEFAULT_RATE_LIMIT))
     log_level: str = "info"
     max_body_bytes: int = MAX_BODY_BYTES
+    image_url_policy: str = "default"
+    image_size_limit: int = field(default_factory=lambda: parse_size(DEFAULT_IMAGE_SIZE_LIMIT))
 
     def __post_init__(self) -> None:
+        if self.image_url_policy not in IMAGE_URL_POLICIES:
+            raise ValueError(f"--image-url-policy must be one of {', '.join(IMAGE_URL_POLICIES)}")
         if self.timing not in TIMING_PROFILES:
             raise ValueError(f"--timing must be one of {', '.join(TIMING_PROFILES)}")
         if self.auth not in AUTH_MODES:

@@ -127,6 +127,11 @@ def install_grants(connection: Connection, grants: list[TokenGrant], now: float)
         store.put_token(connection, hash_token(grant.token), account.id, scopes, now)
 
 
+def team_uuid(account_id: str) -> str:
+    """Each account is its own team; this is the team's uuid, as `GET /v2/account` shows it."""
+    return hashlib.sha1(account_id.encode()).hexdigest()
+
+
 def render(account: Row[Any]) -> dict[str, Any]:
     return {
         "droplet_limit": 25,
@@ -138,7 +143,7 @@ def render(account: Row[Any]) -> dict[str, Any]:
         "email_verified": True,
         "status": "active",
         "status_message": "",
-        "team": {"uuid": hashlib.sha1(account.id.encode()).hexdigest(), "name": account.name},
+        "team": {"uuid": team_uuid(account.id), "name": account.name},
     }
 
 

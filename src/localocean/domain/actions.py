@@ -26,6 +26,7 @@ def start(
     region_slug: str | None,
     completion: str = COMPLETE,
     payload: dict[str, Any] | None = None,
+    delay: float | None = None,
 ) -> Row[Any]:
     """Record a new in-progress action and schedule its completion (by `completion`'s handler)."""
     action = store.add(
@@ -39,7 +40,7 @@ def start(
         resource_type=resource_type,
         region_slug=region_slug,
     )
-    engine.schedule(connection, completion, "action", action.id, "completed", payload)
+    engine.schedule(connection, completion, "action", action.id, "completed", payload, delay)
     return action
 
 

@@ -81,6 +81,10 @@ class Engine:
     def cancel(self, connection: Connection, resource_type: str, resource_id: str | int) -> int:
         return store.cancel_for(connection, resource_type, str(resource_id))
 
+    def scheduled_resources(self, connection: Connection, kind: str) -> list[str]:
+        """Ids of the resources with a transition of `kind` pending."""
+        return store.resource_ids(connection, kind)
+
     def pending(self) -> int:
         with self.db.transaction() as connection:
             return store.pending_count(connection)

@@ -5,9 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # kind -> (fast, realistic). `instant` is always 0; `manual` uses the realistic durations but the
-# clock only moves when advanced. `fast` keeps every client's first or second poll successful.
+# clock only moves when advanced. `fast` keeps every client's first or second poll successful
+# (Terraform checks a new custom image after 1 s, then waits a minute).
 DURATIONS: dict[str, tuple[float, float]] = {
     "action.complete": (0.5, 30.0),
+    "image.import": (0.2, 60.0),
+    "image.transfer": (0.5, 120.0),
+    "image.convert": (0.5, 30.0),
+}
+
+# Realistic extra seconds per gigabyte of data, for kinds whose duration grows with size.
+PER_GIGABYTE: dict[str, float] = {
+    "image.import": 20.0,
+    "image.transfer": 10.0,
 }
 
 
@@ -16,7 +26,7 @@ class Timing:
     profile: str
     overrides: dict[str, float] = field(default_factory=dict)
 
-    def delay(self, kind: str) -> float:
+    def delay(self, kind: str, gigabytes: float = 0.0) -> float:
         if kind in self.overrides:
             return self.overrides[kind]
         fast, realistic = DURATIONS.get(kind, (0.5, 30.0))
@@ -24,7 +34,7 @@ class Timing:
             return 0.0
         if self.profile == "fast":
             return fast
-        return realistic
+        return realistic + PER_GIGABYTE.get(kind, 0.0) * gigabytes
 
     def table(self) -> dict[str, float]:
         return {kind: self.delay(kind) for kind in DURATIONS}

@@ -43,3 +43,26 @@ def finish(connection: Connection, action_id: int, status: str, at: float) -> No
         .where(actions.c.id == action_id, actions.c.status == "in-progress")
         .values(status=status, completed_at=at)
     )
+
+
+_OF_RESOURCE = PagedQuery(
+    select(actions)
+    .where(
+        _OF_ACCOUNT,
+        actions.c.resource_type == bindparam("resource_type"),
+        actions.c.resource_id == bindparam("resource_id"),
+    )
+    .order_by(actions.c.id.desc())
+)
+
+
+def list_for_resource(
+    connection: Connection,
+    account_id: str,
+    resource_type: str,
+    resource_id: int,
+    offset: int,
+    limit: int,
+) -> tuple[list[Row[Any]], int]:
+    params = {"account_id": account_id, "resource_type": resource_type, "resource_id": resource_id}
+    return _OF_RESOURCE.fetch(connection, params, offset, limit)

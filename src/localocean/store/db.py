@@ -20,7 +20,7 @@ from localocean.store.schema import counters, metadata
 log = logging.getLogger(__name__)
 
 # The newest migration in store/migrations/versions; a test keeps the two in step.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MEMORY_URLS = ("sqlite://", "sqlite:///:memory:")
 
@@ -131,7 +131,12 @@ class Database:
 
 
 # Ids of integer-keyed resources start where DigitalOcean's real ones are, so they look real.
-COUNTER_STARTS = {"account": 10_000_000, "action": 2_400_000_000}
+COUNTER_STARTS = {
+    "account": 10_000_000,
+    "action": 2_400_000_000,
+    "image": 210_000_000,
+    "image_transfer": 3_100_000,
+}
 
 
 def next_id(connection: Connection, name: str) -> int:

@@ -58,3 +58,8 @@ def cancel_for(connection: Connection, resource_type: str, resource_id: str) -> 
         )
     )
     return int(result.rowcount or 0)
+
+
+def resource_ids(connection: Connection, kind: str) -> list[str]:
+    stmt = select(transitions.c.resource_id).where(transitions.c.kind == kind)
+    return list(connection.execute(stmt).scalars())

@@ -129,3 +129,37 @@ tagged_resources = Table(
     Column("tagged_at", Float, nullable=False),
     UniqueConstraint("tag_id", "resource_type", "resource_id", name="uq_tagged_resource"),
 )
+
+images = Table(
+    "images",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    _account_id(),
+    Column("name", String(255), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("distribution", String(64), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("regions", Text, nullable=False),
+    Column("url", Text, nullable=True),
+    Column("source_region", String(16), nullable=True),
+    Column("min_disk_size", Integer, nullable=True),
+    Column("size_gigabytes", Float, nullable=True),
+    Column("error_message", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("removed_at", Float, nullable=True),
+    Index("ix_images_account_id", "account_id", "id"),
+)
+
+image_transfers = Table(
+    "image_transfers",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("image_id", BigInteger, ForeignKey("images.id", ondelete="CASCADE"), nullable=False),
+    Column("sender_id", String(40), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("recipient_email", String(255), nullable=True),
+    Column("recipient_team", String(64), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_image_transfers_image_id", "image_id"),
+)

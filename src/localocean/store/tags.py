@@ -86,3 +86,41 @@ def names_on(
         .order_by(tagged_resources.c.id)
     )
     return list(connection.execute(stmt).scalars())
+
+
+_NAMES_FOR = (
+    select(tagged_resources.c.resource_id, tags.c.name)
+    .join(tags, tags.c.id == tagged_resources.c.tag_id)
+    .where(
+        tags.c.account_id == bindparam("account_id"),
+        tagged_resources.c.resource_type == bindparam("resource_type"),
+        tagged_resources.c.resource_id.in_(bindparam("resource_ids", expanding=True)),
+    )
+    .order_by(tagged_resources.c.id)
+)
+
+
+def names_for(
+    connection: Connection, account_id: str, resource_type: str, resource_ids: list[str]
+) -> dict[str, list[str]]:
+    """Tag names on each of these resources, oldest tagging first: one query for a page."""
+    found: dict[str, list[str]] = {resource_id: [] for resource_id in resource_ids}
+    if resource_ids:
+        params = {
+            "account_id": account_id,
+            "resource_type": resource_type,
+            "resource_ids": resource_ids,
+        }
+        for resource_id, name in connection.execute(_NAMES_FOR, params):
+            found[resource_id].append(name)
+    return found
+
+
+def untag_resource(connection: Connection, resource_type: str, resource_id: str) -> None:
+    """Remove every tag from a resource (it is deleted or leaves the account)."""
+    connection.execute(
+        tagged_resources.delete().where(
+            tagged_resources.c.resource_type == resource_type,
+            tagged_resources.c.resource_id == resource_id,
+        )
+    )
