@@ -169,7 +169,8 @@ def test_manual_timing_waits_for_the_clock(start_server, clients, image_server) 
 
 def test_delete_mid_import_cancels_the_download(start_server, clients, image_server) -> None:
     server = start_server("--timing", "fast")
-    url = image_server.add_slow("/slow-cancel.img", disk_images.raw_mbr(4 * MIB), seconds=5)
+    path = f"/slow-cancel-{new_token()[-8:]}.img"
+    url = image_server.add_slow(path, disk_images.raw_mbr(4 * MIB), seconds=5)
     with clients.http(server.url, new_token()) as http:
         image = create(http, url)
         deadline = time.monotonic() + 5
@@ -180,17 +181,18 @@ def test_delete_mid_import_cancels_the_download(start_server, clients, image_ser
         assert http.delete(f"/v2/images/{image['id']}").status_code == 204
         assert http.get(f"/v2/images/{image['id']}").status_code == 404
         deadline = time.monotonic() + 10
-        while "/slow-cancel.img" not in image_server.aborted | image_server.completed:
+        while path not in image_server.aborted | image_server.completed:
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        assert "/slow-cancel.img" in image_server.aborted, "the download was abandoned"
+        assert path in image_server.aborted, "the download was abandoned"
 
 
 def test_restart_mid_import_resumes_it(
     backend, start_server, clients, image_server, tmp_path: Path
 ) -> None:
     args, _ = backend.durable(tmp_path)
-    url = image_server.add_slow("/slow-restart.qcow2", disk_images.qcow2(2 * GIB), seconds=3)
+    path = f"/slow-restart-{new_token()[-8:]}.qcow2"
+    url = image_server.add_slow(path, disk_images.qcow2(2 * GIB), seconds=3)
     server = start_server("--timing", "fast", database=args)
     token = new_token()
     with clients.http(server.url, token) as http:
@@ -200,7 +202,7 @@ def test_restart_mid_import_resumes_it(
             assert time.monotonic() < deadline
             time.sleep(0.05)
     assert server.stop() == 0
-    assert "/slow-restart.qcow2" not in image_server.completed
+    assert path not in image_server.completed
     server.start()
     with clients.http(server.url, token) as http:
         deadline = time.monotonic() + 20
@@ -209,4 +211,4 @@ def test_restart_mid_import_resumes_it(
             assert time.monotonic() < deadline
             time.sleep(0.2)
         assert done["min_disk_size"] == 2
-    assert "/slow-restart.qcow2" in image_server.completed, "downloaded again after the restart"
+    assert path in image_server.completed, "downloaded again after the restart"

@@ -123,34 +123,24 @@ async def create_account_transfer(request: Request, image_id: str) -> JSON:
     return JSON({"transfer_id": transfer_id}, status_code=201)
 
 
-@operation(
-    api, "POST", "/v2/images/{image_id}/account_transfer/accept",
-    "images_post_account_transfer_accept", "image:create", status=201,
-)  # fmt: skip
-async def accept_account_transfer(request: Request, image_id: str) -> Response:
-    payload = await read_json(request)
-    with services(request).db.transaction() as connection:
-        images.accept_transfer(connection, account_id(request), image_id, payload)
-    return Response(status_code=201)
+def _transfer_step(step: str, operation_id: str, scope: str, status: int, apply) -> None:
+    """Accept, cancel and decline: the same request shape, each its own operation."""
+
+    @operation(
+        api, "POST", f"/v2/images/{{image_id}}/account_transfer/{step}", operation_id, scope,
+        status=status,
+    )  # fmt: skip
+    async def handle(request: Request, image_id: str) -> Response:
+        payload = await read_json(request)
+        with services(request).db.transaction() as connection:
+            apply(connection, account_id(request), image_id, payload)
+        return Response(status_code=status)  # accept answers 201 with an empty body
 
 
-@operation(
-    api, "POST", "/v2/images/{image_id}/account_transfer/cancel",
-    "images_post_account_transfer_cancel", "image:update", status=204,
-)  # fmt: skip
-async def cancel_account_transfer(request: Request, image_id: str) -> Response:
-    payload = await read_json(request)
-    with services(request).db.transaction() as connection:
-        images.cancel_transfer(connection, account_id(request), image_id, payload)
-    return no_content()
-
-
-@operation(
-    api, "POST", "/v2/images/{image_id}/account_transfer/decline",
-    "images_post_account_transfer_decline", "image:create", status=204,
-)  # fmt: skip
-async def decline_account_transfer(request: Request, image_id: str) -> Response:
-    payload = await read_json(request)
-    with services(request).db.transaction() as connection:
-        images.decline_transfer(connection, account_id(request), image_id, payload)
-    return no_content()
+for _step in (
+    ("accept", "images_post_account_transfer_accept", "image:create", 201, images.accept_transfer),
+    ("cancel", "images_post_account_transfer_cancel", "image:update", 204, images.cancel_transfer),
+    ("decline", "images_post_account_transfer_decline", "image:create", 204,
+     images.decline_transfer),
+):  # fmt: skip
+    _transfer_step(*_step)
