@@ -14,7 +14,17 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from localocean import __version__
-from localocean.api import account, actions, control, images, regions, sizes, tags, vpcs
+from localocean.api import (
+    account,
+    actions,
+    control,
+    images,
+    kubernetes,
+    regions,
+    sizes,
+    tags,
+    vpcs,
+)
 from localocean.api.auth import Authenticator
 from localocean.api.gateway import Gateway
 from localocean.api.http import JSON, error_response, request_id
@@ -102,7 +112,7 @@ def create_app(settings: Settings) -> Gateway:
     app.state.services = services
     # The routes join the app's own router flat: FastAPI matches included routers level by level
     # with bookkeeping per level, which costs more per request than the handler itself.
-    for module in (account, actions, images, regions, sizes, vpcs, tags, control):
+    for module in (account, actions, images, kubernetes, regions, sizes, vpcs, tags, control):
         app.router.routes.extend(module.api.routes)
 
     @app.exception_handler(APIError)

@@ -12,6 +12,11 @@ DURATIONS: dict[str, tuple[float, float]] = {
     "image.import": (0.2, 60.0),
     "image.transfer": (0.5, 120.0),
     "image.convert": (0.5, 30.0),
+    "cluster.provision": (1.0, 360.0),
+    "cluster.upgrade": (1.0, 600.0),
+    "node.provision": (0.5, 120.0),
+    "node.delete": (0.5, 60.0),
+    "clusterlint.run": (0.5, 30.0),
 }
 
 # Realistic extra seconds per gigabyte of data, for kinds whose duration grows with size.

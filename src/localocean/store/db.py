@@ -20,12 +20,16 @@ from localocean.store.schema import counters, metadata
 log = logging.getLogger(__name__)
 
 # The newest migration in store/migrations/versions; a test keeps the two in step.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MEMORY_URLS = ("sqlite://", "sqlite:///:memory:")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # pysqlite emits no BEGIN before a SAVEPOINT, so SQLite would run each savepoint as a
+    # transaction of its own and commit it on RELEASE, whatever the outer transaction then did.
+    # Taking over transaction control (SQLAlchemy's recipe) makes nested transactions real.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
@@ -44,6 +48,7 @@ def make_engine(url: str) -> Engine:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
     if url not in MEMORY_URLS:
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA journal_mode=WAL")

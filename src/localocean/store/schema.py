@@ -163,3 +163,100 @@ image_transfers = Table(
     Column("created_at", Float, nullable=False),
     Index("ix_image_transfers_image_id", "image_id"),
 )
+
+clusters = Table(
+    "clusters",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    _account_id(),
+    Column("name", String(255), nullable=False),
+    Column("region", String(16), nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("cluster_subnet", String(43), nullable=False),
+    Column("service_subnet", String(43), nullable=False),
+    Column("vpc_uuid", String(36), nullable=False),
+    Column("worker_subnet_uuid", String(36), nullable=True),
+    Column("ipv4", String(45), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("status_message", Text, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("ha", Boolean, nullable=False),
+    Column("auto_upgrade", Boolean, nullable=False),
+    Column("surge_upgrade", Boolean, nullable=False),
+    Column("isolated_workers", Boolean, nullable=False),
+    Column("maintenance", Text, nullable=False),
+    Column("settings", Text, nullable=False),
+    Column("registry_enabled", Boolean, nullable=False),
+    Column("registries", Text, nullable=False),
+    Column("ca_certificate", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("account_id", "name", name="uq_clusters_account_name"),
+)
+
+node_pools = Table(
+    "node_pools",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("cluster_id", String(36), ForeignKey("clusters.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("size", String(64), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("labels", Text, nullable=True),
+    Column("taints", Text, nullable=False),
+    Column("auto_scale", Boolean, nullable=False),
+    Column("min_nodes", Integer, nullable=False),
+    Column("max_nodes", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("cluster_id", "name", name="uq_node_pools_cluster_name"),
+)
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("pool_id", String(36), ForeignKey("node_pools.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("droplet_id", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_nodes_pool_id", "pool_id"),
+)
+
+cluster_events = Table(
+    "cluster_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cluster_id", String(36), ForeignKey("clusters.id", ondelete="CASCADE"), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Index("ix_cluster_events_cluster_id", "cluster_id", "timestamp"),
+)
+
+clusterlint_runs = Table(
+    "clusterlint_runs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("cluster_id", String(36), ForeignKey("clusters.id", ondelete="CASCADE"), nullable=False),
+    Column("request", Text, nullable=False),
+    Column("diagnostics", Text, nullable=True),
+    Column("requested_at", Float, nullable=False),
+    Column("completed_at", Float, nullable=True),
+    Index("ix_clusterlint_runs_cluster_id", "cluster_id", "requested_at"),
+)
+
+# Load balancers, volumes and volume snapshots a cluster created (seeded: LocalOcean runs no
+# workloads); what `destroy_with_associated_resources` lists and deletes.
+cluster_resources = Table(
+    "cluster_resources",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    _account_id(),
+    Column("cluster_id", String(36), ForeignKey("clusters.id", ondelete="SET NULL"), nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_cluster_resources_cluster_id", "cluster_id"),
+)
