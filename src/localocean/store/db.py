@@ -25,33 +25,36 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MEMORY_URLS = ("sqlite://", "sqlite:///:memory:")
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # pysqlite emits no BEGIN before a SAVEPOINT, so SQLite would run each savepoint as a
-    # transaction of its own and commit it on RELEASE, whatever the outer transaction then did.
-    # Taking over transaction control (SQLAlchemy's recipe) makes nested transactions real.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_setup(wal: bool):
+    def on_connect(dbapi_connection, _record) -> None:
+        # pysqlite emits no BEGIN before a SAVEPOINT, so SQLite would run each savepoint as a
+        # transaction of its own and commit it on RELEASE, whatever the outer transaction did.
+        # Taking over transaction control (SQLAlchemy's recipe) makes nested transactions real.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if wal:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
 
 
 def make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
-    if url in MEMORY_URLS:
+    in_memory = url in MEMORY_URLS
+    if in_memory:
         engine = create_engine(
             "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
     else:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
-    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "connect", _sqlite_setup(wal=not in_memory))
     event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
-    if url not in MEMORY_URLS:
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
     return engine
 
 
