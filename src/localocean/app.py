@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -26,8 +27,10 @@ from localocean.api import (
     vpcs,
 )
 from localocean.api.auth import Authenticator
+from localocean.api.faults import Faults
 from localocean.api.gateway import Gateway
 from localocean.api.http import JSON, error_response, request_id
+from localocean.api.journal import Journal
 from localocean.api.ratelimit import RateLimiter
 from localocean.config import Settings
 from localocean.domain import accounts
@@ -52,6 +55,8 @@ class Services:
     auth: Authenticator
     limiter: RateLimiter
     importer: ImageImporter
+    faults: Faults
+    journal: Journal
 
 
 def build_services(settings: Settings) -> Services:
@@ -74,7 +79,45 @@ def build_services(settings: Settings) -> Services:
         auth.install(grants)
     importer = ImageImporter(db, engine, settings.image_url_policy, settings.image_size_limit)
     limiter = RateLimiter(settings.rate_limit)
-    return Services(settings, db, clock, timing, engine, auth, limiter, importer)
+    services = Services(
+        settings,
+        db,
+        clock,
+        timing,
+        engine,
+        auth,
+        limiter,
+        importer,
+        Faults(),
+        Journal(settings.journal_size),
+    )
+    if settings.seed_file is not None:
+        _seed(services, settings.seed_file)
+    return services
+
+
+def read_document(path: Path) -> Any:
+    """A YAML or JSON document (JSON is YAML); ValueError with a message for the user."""
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"cannot read {path}: {exc}") from exc
+
+
+def _seed(services: Services, path: Path) -> None:
+    from localocean.domain import seed
+
+    document = read_document(path)
+    try:
+        with services.db.transaction() as connection:
+            result = seed.apply(connection, services.engine, document, services.clock.now())
+    except APIError as exc:
+        raise ValueError(f"{path}: {exc.message}") from exc
+    services.auth.allow(result["token_hashes"])
+    services.engine.load()
+    log.info("seeded from %s: %s", path, result["seeded"])
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -114,6 +157,7 @@ def create_app(settings: Settings) -> Gateway:
     # with bookkeeping per level, which costs more per request than the handler itself.
     for module in (account, actions, images, kubernetes, regions, sizes, vpcs, tags, control):
         app.router.routes.extend(module.api.routes)
+    app.router.routes.extend(control.not_implemented.routes)
 
     @app.exception_handler(APIError)
     async def api_error(request: Request, exc: APIError) -> JSON:
@@ -139,4 +183,13 @@ def create_app(settings: Settings) -> Gateway:
     async def validation_error(request: Request, exc: RequestValidationError) -> JSON:
         return error_response(Unprocessable(_validation_message(exc)), request_id(request))
 
-    return Gateway(app, services.auth, services.limiter, settings.max_body_bytes)
+    return Gateway(
+        app,
+        services.auth,
+        services.limiter,
+        settings.max_body_bytes,
+        services.faults,
+        services.journal,
+        services.clock.now,
+        settings.control_token,
+    )

@@ -95,6 +95,15 @@ def serve(
     image_size_limit: Annotated[
         str, _option("Largest image after decompression, e.g. 100G or 512M.", "IMAGE_SIZE_LIMIT")
     ] = DEFAULT_IMAGE_SIZE_LIMIT,
+    control_token: Annotated[
+        str | None, _option("Require this bearer token on /_localocean.", "CONTROL_TOKEN")
+    ] = None,
+    seed: Annotated[
+        Path | None, _option("YAML or JSON document of accounts and resources to create.", "SEED")
+    ] = None,
+    journal_size: Annotated[
+        int, _option("Requests kept in the journal (0: none).", "JOURNAL_SIZE")
+    ] = 1000,
 ) -> None:
     """Start the API server."""
     try:
@@ -111,6 +120,9 @@ def serve(
             log_level=log_level.lower(),
             image_url_policy=image_url_policy,
             image_size_limit=parse_size(image_size_limit),
+            control_token=control_token,
+            seed_file=seed,
+            journal_size=journal_size,
         )
     except ValueError as exc:
         typer.echo(f"localocean: {exc}", err=True)
@@ -158,6 +170,124 @@ def serve(
         server_header=False,
     )
     Server(config).run(sockets=[sock])
+
+
+DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
+UrlOption = Annotated[str, _option("URL of the running LocalOcean.", "URL")]
+TokenOption = Annotated[
+    str | None, _option("The server's --control-token, if it has one.", "CONTROL_TOKEN")
+]
+
+
+def _call(url: str, token: str | None, method: str, path: str, **kwargs: object) -> object:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        response = httpx.request(
+            method, f"{url.rstrip('/')}/_localocean{path}", headers=headers, timeout=120, **kwargs
+        )
+    except httpx.HTTPError as exc:
+        typer.echo(f"localocean: cannot reach {url}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if response.status_code >= 400:
+        try:
+            message = response.json().get("message", response.text)
+        except ValueError:
+            message = response.text
+        typer.echo(f"localocean: {response.status_code}: {message}", err=True)
+        raise typer.Exit(1)
+    return response.json() if response.content else None
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from `600`, `90s`, `10m`, `1h30m`, `2d`."""
+    import re
+
+    text = text.strip().lower()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    parts = re.findall(r"(\d+(?:\.\d+)?)([dhms])", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise typer.BadParameter(f"{text!r} is not a duration such as 90s, 10m or 1h30m")
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    return sum(float(number) * units[unit] for number, unit in parts)
+
+
+@cli.command()
+def status(url: UrlOption = DEFAULT_URL, control_token: TokenOption = None) -> None:
+    """Show what a running server holds, per account."""
+    from rich.console import Console
+    from rich.table import Table
+
+    state = _call(url, control_token, "GET", "/status")
+    assert isinstance(state, dict)
+    table = Table(
+        title=f"LocalOcean at {url}  (clock {state['clock']['now']}, "
+        f"{state['clock']['pending']} pending)"
+    )
+    columns = ["account", "email", "images", "clusters", "nodes", "vpcs", "tags", "actions"]
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("account", "email") else "right")
+    for account in state["accounts"]:
+        table.add_row(*(str(account[column]) for column in columns))
+    Console().print(table)
+
+
+@cli.command()
+def reset(
+    url: UrlOption = DEFAULT_URL,
+    control_token: TokenOption = None,
+    account: Annotated[str | None, typer.Option(help="Only this account (name or uuid).")] = None,
+) -> None:
+    """Remove everything (or one account's resources) from a running server."""
+    result = _call(url, control_token, "POST", "/reset", json={"account": account})
+    assert isinstance(result, dict)
+    typer.echo(f"reset {result['reset']}")
+
+
+@cli.command("export")
+def export_state(
+    file: Annotated[Path, typer.Argument(help="Where to write the state (JSON).")],
+    url: UrlOption = DEFAULT_URL,
+    control_token: TokenOption = None,
+) -> None:
+    """Save a running server's whole state to a file."""
+    import json
+
+    document = _call(url, control_token, "GET", "/state")
+    file.write_text(json.dumps(document, indent=1))
+    typer.echo(f"exported to {file}")
+
+
+@cli.command("import")
+def import_state(
+    file: Annotated[Path, typer.Argument(help="A file written by `localocean export`.")],
+    url: UrlOption = DEFAULT_URL,
+    control_token: TokenOption = None,
+) -> None:
+    """Replace a running server's state with one saved by `localocean export`."""
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        typer.echo(f"localocean: cannot read {file}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    result = _call(url, control_token, "PUT", "/state", content=content)
+    assert isinstance(result, dict)
+    typer.echo(f"imported {sum(result['loaded'].values())} rows from {file}")
+
+
+@cli.command()
+def advance(
+    duration: Annotated[str, typer.Argument(help="How far: 600, 90s, 10m, 1h30m, 2d.")],
+    url: UrlOption = DEFAULT_URL,
+    control_token: TokenOption = None,
+) -> None:
+    """Move a running server's clock forward, applying everything that falls due."""
+    seconds = parse_duration(duration)
+    result = _call(url, control_token, "POST", "/clock/advance", json={"seconds": seconds})
+    assert isinstance(result, dict)
+    typer.echo(f"now {result['now']}: {result['applied']} applied, {result['pending']} pending")
 
 
 @cli.command()

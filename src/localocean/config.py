@@ -79,6 +79,9 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     image_url_policy: str = "default"
     image_size_limit: int = field(default_factory=lambda: parse_size(DEFAULT_IMAGE_SIZE_LIMIT))
+    control_token: str | None = None
+    seed_file: Path | None = None
+    journal_size: int = 1000
 
     def __post_init__(self) -> None:
         if self.image_url_policy not in IMAGE_URL_POLICIES:
@@ -87,6 +90,8 @@ class Settings:
             raise ValueError(f"--timing must be one of {', '.join(TIMING_PROFILES)}")
         if self.auth not in AUTH_MODES:
             raise ValueError(f"--auth must be one of {', '.join(AUTH_MODES)}")
+        if self.journal_size < 0:
+            raise ValueError("--journal-size must be 0 (off) or more")
         if self.auth == "strict" and self.tokens_file is None:
             raise ValueError("--auth strict needs --tokens FILE")
 

@@ -117,12 +117,14 @@ def read_tokens_file(path: Path) -> list[TokenGrant]:
     return grants
 
 
+def ensure_account(connection: Connection, slug: str, now: float) -> Row[Any]:
+    return store.find_by_slug(connection, slug) or _new_account(connection, slug, now)
+
+
 def install_grants(connection: Connection, grants: list[TokenGrant], now: float) -> None:
     """Strict mode: create the accounts named in the tokens file and (re)bind their tokens."""
     for grant in grants:
-        account = store.find_by_slug(connection, grant.account) or _new_account(
-            connection, grant.account, now
-        )
+        account = ensure_account(connection, grant.account, now)
         scopes = json.dumps(list(grant.scopes))
         store.put_token(connection, hash_token(grant.token), account.id, scopes, now)
 

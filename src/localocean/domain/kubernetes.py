@@ -762,10 +762,14 @@ def _bring_up(connection: Connection, node: Row[Any], at: float) -> None:
 
 @on("cluster.provision")
 def _provisioned(connection: Connection, transition: Row[Any], _payload: dict) -> None:
-    cluster = store.get_any(connection, transition.resource_id)
+    provision(connection, transition.resource_id, transition.due_at)
+
+
+def provision(connection: Connection, cluster_id: str, at: float) -> None:
+    """Bring a provisioning cluster and its nodes to running (what the transition does)."""
+    cluster = store.get_any(connection, cluster_id)
     if cluster is None or cluster.state != "provisioning":
         return
-    at = transition.due_at
     ipv4 = "" if cluster.ha else f"164.92.{secrets.randbelow(254) + 1}.{secrets.randbelow(254) + 1}"
     store.change(connection, cluster.id, state="running", status_message="", ipv4=ipv4,
                  updated_at=at)  # fmt: skip

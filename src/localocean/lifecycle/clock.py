@@ -26,6 +26,14 @@ class Clock:
             return self.frozen_at
         return time.time() + self.offset
 
+    def set_frozen(self, frozen: bool) -> None:
+        """Stop the clock where it is (manual timing) or let it follow real time again."""
+        if frozen and self.frozen_at is None:
+            self.frozen_at = self.now()
+        elif not frozen and self.frozen_at is not None:
+            self.offset = self.frozen_at - time.time()
+            self.frozen_at = None
+
     def advance(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("time only moves forward")

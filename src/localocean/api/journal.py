@@ -1,0 +1,44 @@
+"""The request journal: what clients sent and got, newest last, bounded in memory."""
+
+from __future__ import annotations
+
+from collections import deque
+from fnmatch import fnmatchcase
+from typing import Any
+
+import orjson
+
+MAX_BODY = 64 * 1024
+
+
+def body_value(raw: bytes) -> Any:
+    """JSON bodies as JSON, others as text, large ones cut."""
+    if not raw:
+        return None
+    if len(raw) > MAX_BODY:
+        return raw[:MAX_BODY].decode("utf-8", "replace") + "...(truncated)"
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw.decode("utf-8", "replace")
+
+
+class Journal:
+    def __init__(self, size: int):
+        self.entries: deque[dict[str, Any]] = deque(maxlen=max(size, 1))
+        self.enabled = size > 0
+
+    def record(self, entry: dict[str, Any]) -> None:
+        self.entries.append(entry)
+
+    def query(self, method: str | None, path: str | None, limit: int | None) -> list[dict]:
+        found = [
+            entry
+            for entry in self.entries
+            if (not method or entry["method"] == method.upper())
+            and (not path or fnmatchcase(entry["path"], path))
+        ]
+        return found[-limit:] if limit else found
+
+    def clear(self) -> None:
+        self.entries.clear()
