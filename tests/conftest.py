@@ -20,6 +20,7 @@ from tests.support.server import ServerProcess
 from tests.support.spec import Spec, spec_path
 
 IN_CI = os.environ.get("CI") == "true"
+pytest_plugins = ["pytester"]
 
 
 def _unavailable(reason: str) -> None:

@@ -231,7 +231,10 @@ def status(url: UrlOption = DEFAULT_URL, control_token: TokenOption = None) -> N
         table.add_column(column, justify="left" if column in ("account", "email") else "right")
     for account in state["accounts"]:
         table.add_row(*(str(account[column]) for column in columns))
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # piped: no terminal width to fit, keep names whole
+        console = Console(width=200)
+    console.print(table)
 
 
 @cli.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Integer, func, select, text
 
 from localocean.store.schema import (
     accounts,
@@ -30,7 +30,9 @@ def export_tables(connection: Connection) -> dict[str, list[dict[str, Any]]]:
     for table in metadata.sorted_tables:
         order = list(table.primary_key.columns)
         rows = connection.execute(select(table).order_by(*order))
-        dumped[table.name] = [dict(row._mapping) for row in rows]
+        # Column names are SQLAlchemy `quoted_name`s; JSON wants plain strings.
+        names = [str(column.name) for column in table.columns]
+        dumped[str(table.name)] = [dict(zip(names, row, strict=True)) for row in rows]
     return dumped
 
 
@@ -49,6 +51,24 @@ def import_tables(connection: Connection, tables: dict[str, list[dict[str, Any]]
         rows = tables.get(table.name) or []
         if rows:
             connection.execute(table.insert(), rows)
+    if connection.dialect.name == "postgresql":
+        _restart_sequences(connection)
+
+
+def _restart_sequences(connection: Connection) -> None:
+    """Rows loaded with their ids leave PostgreSQL's serial sequences behind: move each past
+    the largest loaded id so the next insert does not collide."""
+    for table in metadata.sorted_tables:
+        keys = list(table.primary_key.columns)
+        if len(keys) != 1 or not isinstance(keys[0].type, Integer):
+            continue
+        name, column = str(table.name), str(keys[0].name)
+        connection.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{name}', '{column}'), "
+                f'COALESCE((SELECT MAX("{column}") FROM "{name}"), 0) + 1, false)'
+            )
+        )
 
 
 def _ids(connection: Connection, stmt: Any) -> list[str]:
