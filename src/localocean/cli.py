@@ -54,6 +54,7 @@ def banner(settings: Settings, url: str) -> str:
             f"  timing     {settings.timing}    auth: {settings.auth}    "
             f"rate limit: {limits or 'off'}",
             f"  doctl, Terraform:  export DIGITALOCEAN_API_URL={url}",
+            f'  unmodified clients (HTTPS proxy):  eval "$(localocean env --url {url})"',
             f'  pydo:  pydo.Client(token, endpoint="{url}",',
             '         authentication_policy=HeadersPolicy({"Authorization": f"Bearer {token}"}))',
             "  (HeadersPolicy is azure.core.pipeline.policies.HeadersPolicy; Ctrl-C stops)",
@@ -104,6 +105,9 @@ def serve(
     journal_size: Annotated[
         int, _option("Requests kept in the journal (0: none).", "JOURNAL_SIZE")
     ] = 1000,
+    tls: Annotated[
+        bool, _option("Advertise HTTPS (served with the local CA's certificate).", "TLS")
+    ] = False,
 ) -> None:
     """Start the API server."""
     try:
@@ -123,6 +127,7 @@ def serve(
             control_token=control_token,
             seed_file=seed,
             journal_size=journal_size,
+            tls=tls,
         )
     except ValueError as exc:
         typer.echo(f"localocean: {exc}", err=True)
@@ -147,13 +152,29 @@ def serve(
     except ValueError as exc:
         typer.echo(f"localocean: {exc}", err=True)
         raise typer.Exit(2) from exc
+    from functools import cache
+
+    from localocean.listener import Listener, serve_with_listener
+    from localocean.tls import LocalCA
+
     bound_port = sock.getsockname()[1]
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    url = f"http://{shown_host}:{bound_port}"
+    url = f"{'https' if settings.tls else 'http'}://{shown_host}:{bound_port}"
+
+    @cache
+    def tls_context() -> object:
+        return LocalCA(settings.data_dir).server_context([settings.host])
+
+    if settings.tls:
+        tls_context()
+    local_hosts = {"localhost", "127.0.0.1", "::1", settings.host}
+
+    def listener(listening: socket.socket, protocol_factory: object) -> Listener:
+        return Listener(listening, protocol_factory, tls_context, local_hosts)  # type: ignore[arg-type]
 
     class Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets)
+            await serve_with_listener(self, listener)(sockets)
             if not self.should_exit:
                 print(banner(settings, url), flush=True)
 
@@ -291,6 +312,46 @@ def advance(
     result = _call(url, control_token, "POST", "/clock/advance", json={"seconds": seconds})
     assert isinstance(result, dict)
     typer.echo(f"now {result['now']}: {result['applied']} applied, {result['pending']} pending")
+
+
+DataDirOption = Annotated[Path, _option("LocalOcean's data directory.", "DATA_DIR")]
+
+
+@cli.command()
+def ca(data_dir: DataDirOption = default_data_dir()) -> None:
+    """Print the path of LocalOcean's CA certificate (created on first use)."""
+    from localocean.tls import LocalCA
+
+    typer.echo(LocalCA(data_dir).ensure().cert_path)
+
+
+@cli.command()
+def env(
+    url: UrlOption = DEFAULT_URL,
+    data_dir: DataDirOption = default_data_dir(),
+    token: Annotated[str, typer.Option(help="The example access token to export.")] = (
+        "dop_v1_localocean"
+    ),
+) -> None:
+    """Print the shell lines that point every DigitalOcean client at LocalOcean:
+    eval "$(localocean env)"."""
+    import shlex
+
+    from localocean.tls import LocalCA
+
+    authority = LocalCA(data_dir).ensure()
+    proxy = url.replace("https://", "http://", 1)
+    for name, value in (
+        ("HTTPS_PROXY", proxy),
+        ("https_proxy", proxy),
+        ("REQUESTS_CA_BUNDLE", str(authority.bundle_path)),
+        ("SSL_CERT_FILE", str(authority.bundle_path)),
+        ("CURL_CA_BUNDLE", str(authority.bundle_path)),
+        ("NODE_EXTRA_CA_CERTS", str(authority.cert_path)),
+        ("DIGITALOCEAN_API_URL", url),
+        ("DIGITALOCEAN_ACCESS_TOKEN", token),
+    ):
+        typer.echo(f"export {name}={shlex.quote(value)}")
 
 
 @cli.command()

@@ -82,6 +82,7 @@ class Settings:
     control_token: str | None = None
     seed_file: Path | None = None
     journal_size: int = 1000
+    tls: bool = False
 
     def __post_init__(self) -> None:
         if self.image_url_policy not in IMAGE_URL_POLICIES:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-URL_LINE = re.compile(r"DigitalOcean API at (http://\S+)")
+URL_LINE = re.compile(r"DigitalOcean API at (https?://\S+)")
 
 
 class LocalOceanServer:

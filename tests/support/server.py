@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-URL_LINE = re.compile(r"DigitalOcean API at (http://\S+)")
+URL_LINE = re.compile(r"DigitalOcean API at (https?://\S+)")
 
 
 class ServerProcess:

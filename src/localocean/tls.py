@@ -1,0 +1,158 @@
+"""LocalOcean's certificate authority: created once in the data directory, it signs the
+certificate LocalOcean serves for localhost and for DigitalOcean's API hosts, so that clients
+which trust it can be redirected to LocalOcean without any change."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+import ssl
+from pathlib import Path
+
+API_HOSTS = ("api.digitalocean.com", "cloud.digitalocean.com")
+LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.write_bytes(b"")
+    path.chmod(0o600)
+    path.write_bytes(data)
+
+
+class LocalCA:
+    def __init__(self, data_dir: Path):
+        self.directory = data_dir / "ca"
+        self.cert_path = self.directory / "localocean-ca.pem"
+        self.key_path = self.directory / "localocean-ca-key.pem"
+        self.bundle_path = self.directory / "ca-bundle.pem"
+
+    def ensure(self) -> LocalCA:
+        """Create the CA on first use; afterwards the same CA is used every time."""
+        if not (self.cert_path.exists() and self.key_path.exists()):
+            self._create()
+        if not self.bundle_path.exists():
+            self._write_bundle()
+        return self
+
+    def _create(self) -> None:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.chmod(0o700)
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "LocalOcean"),
+                x509.NameAttribute(NameOID.COMMON_NAME, f"LocalOcean local CA ({os.uname()[1]})"),
+            ]
+        )
+        now = datetime.datetime.now(datetime.UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+            .sign(key, hashes.SHA256())
+        )
+        _write_private(
+            self.key_path,
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        self.cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        self.bundle_path.unlink(missing_ok=True)
+
+    def _write_bundle(self) -> None:
+        """The usual public CAs plus LocalOcean's: for clients whose CA setting replaces the
+        whole trust store (REQUESTS_CA_BUNDLE, SSL_CERT_FILE)."""
+        public = b""
+        try:
+            import certifi
+
+            public = Path(certifi.where()).read_bytes()
+        except (ImportError, OSError):
+            system = Path("/etc/ssl/certs/ca-certificates.crt")
+            if system.exists():
+                public = system.read_bytes()
+        self.bundle_path.write_bytes(public.rstrip() + b"\n" + self.cert_path.read_bytes())
+
+    def server_context(self, extra_names: list[str]) -> ssl.SSLContext:
+        """A TLS context with a fresh certificate for LocalOcean's names, signed by the CA."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+        self.ensure()
+        ca_key = serialization.load_pem_private_key(self.key_path.read_bytes(), None)
+        ca_cert = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
+        names: list[x509.GeneralName] = []
+        for name in dict.fromkeys([*LOCAL_NAMES, *API_HOSTS, *extra_names]):
+            if not name or name in ("0.0.0.0", "::"):
+                continue
+            try:
+                names.append(x509.IPAddress(ipaddress.ip_address(name)))
+            except ValueError:
+                names.append(x509.DNSName(name))
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+            .issuer_name(ca_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=365))
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), False
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        cert_path = self.directory / "server.pem"
+        key_path = self.directory / "server-key.pem"
+        _write_private(
+            key_path,
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        cert_path.write_bytes(
+            certificate.public_bytes(serialization.Encoding.PEM) + self.cert_path.read_bytes()
+        )
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert_path, key_path)
+        context.set_alpn_protocols(["http/1.1"])
+        return context
