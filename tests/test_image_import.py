@@ -62,8 +62,10 @@ def _failures(image_server) -> dict[str, tuple[str, str]]:
     return {
         "http 404": (image_server.url + "/missing.img", "HTTP 404"),
         "unreachable": (f"http://127.0.0.1:{_closed_port()}/x.img", "could not download"),
-        "not an image": (add("/text.img", b"hello, this is not a disk image\n" * 100),
-                         "unsupported image format"),
+        "not an image": (
+            add("/text.img", b"hello, this is not a disk image\n" * 100),
+            "unsupported image format",
+        ),
         "iso": (add("/cd.iso", bytes(0x8001) + b"CD001" + bytes(4096)), "unsupported image format"),
         "xz": (add("/x.img.xz", b"\xfd7zXZ\x00" + bytes(100)), "xz compression"),
         "zstd": (add("/x.img.zst", b"\x28\xb5\x2f\xfd" + bytes(100)), "zstd compression"),
@@ -75,22 +77,40 @@ def _failures(image_server) -> dict[str, tuple[str, str]]:
         "empty": (add("/empty.img", b""), "empty"),
         "metadata address": ("http://169.254.169.254/latest/meta-data/", "link-local"),
         "redirect to metadata": (
-            image_server.redirect("/to-metadata", "http://169.254.169.254/latest/"), "link-local",
+            image_server.redirect("/to-metadata", "http://169.254.169.254/latest/"),
+            "link-local",
         ),
         "ipv6 metadata": ("http://[fd00:ec2::254]/latest/", "metadata"),
-        "redirect loop": (image_server.redirect("/loop", image_server.url + "/loop"),
-                          "too many redirects"),
-        "redirect to ftp": (image_server.redirect("/to-ftp", "ftp://127.0.0.1/x.img"),
-                            "not http or https"),
-    }  # fmt: skip
+        "redirect loop": (
+            image_server.redirect("/loop", image_server.url + "/loop"),
+            "too many redirects",
+        ),
+        "redirect to ftp": (
+            image_server.redirect("/to-ftp", "ftp://127.0.0.1/x.img"),
+            "not http or https",
+        ),
+    }
 
 
 FAILURES = [
-    "http 404", "unreachable", "not an image", "iso", "xz", "zstd", "zip",
-    "truncated qcow2", "corrupt qcow2", "corrupt vhdx", "corrupt gzip", "empty",
-    "metadata address", "redirect to metadata", "ipv6 metadata", "redirect loop",
+    "http 404",
+    "unreachable",
+    "not an image",
+    "iso",
+    "xz",
+    "zstd",
+    "zip",
+    "truncated qcow2",
+    "corrupt qcow2",
+    "corrupt vhdx",
+    "corrupt gzip",
+    "empty",
+    "metadata address",
+    "redirect to metadata",
+    "ipv6 metadata",
+    "redirect loop",
     "redirect to ftp",
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("cause", FAILURES)
@@ -212,3 +232,19 @@ def test_restart_mid_import_resumes_it(
             time.sleep(0.2)
         assert done["min_disk_size"] == 2
     assert path in image_server.completed, "downloaded again after the restart"
+
+
+def test_instant_reads_wait_only_for_the_callers_imports(start_server, clients, image_server):
+    server = start_server("--timing", "instant")
+    path = f"/slow-other-{new_token()[-8:]}.img"
+    url = image_server.add_slow(path, disk_images.raw_mbr(2 * MIB), seconds=4)
+    with (
+        clients.http(server.url, new_token()) as owner,
+        clients.http(server.url, new_token()) as other,
+    ):
+        image = create(owner, url)
+        started = time.monotonic()
+        assert other.get("/v2/images", params={"private": "true"}).json()["images"] == []
+        assert time.monotonic() - started < 2, "another account's download is not waited for"
+        assert final(owner, image["id"])["status"] == "available", "the owner's read waits"
+        assert time.monotonic() - started >= 3

@@ -22,7 +22,7 @@ INSTANT_WAIT = 60.0
 async def _settle_imports(request: Request, image_id: int | None = None) -> None:
     s = services(request)
     if s.timing.profile == "instant":
-        await s.importer.wait(image_id, INSTANT_WAIT)
+        await s.importer.wait(account_id(request), image_id, INSTANT_WAIT)
         s.engine.apply_if_due()
 
 
@@ -44,7 +44,7 @@ async def create_image(request: Request) -> JSON:
     with s.db.transaction() as connection:
         image = images.create(connection, account_id(request), payload, s.clock.now())
         body = {"image": images.render_one(connection, image)}
-    s.importer.start(image.id, image.url)
+    s.importer.start(image.id, image.url, image.account_id)
     return JSON(body, status_code=202)
 
 

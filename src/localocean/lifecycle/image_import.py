@@ -100,25 +100,32 @@ class ImageImporter:
         self.policy = policy
         self.size_limit = size_limit
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._owners: dict[int, str] = {}
 
     # Managing tasks
 
-    def start(self, image_id: int, url: str) -> None:
+    def start(self, image_id: int, url: str, account_id: str) -> None:
         task = asyncio.get_running_loop().create_task(self._run(image_id, url))
         self._tasks[image_id] = task
-        task.add_done_callback(lambda _: self._tasks.pop(image_id, None))
+        self._owners[image_id] = account_id
+        task.add_done_callback(lambda _: self._forget(image_id))
+
+    def _forget(self, image_id: int) -> None:
+        self._tasks.pop(image_id, None)
+        self._owners.pop(image_id, None)
 
     def cancel(self, image_id: int) -> None:
         task = self._tasks.pop(image_id, None)
         if task is not None:
             task.cancel()
 
-    async def wait(self, image_id: int | None, timeout: float) -> None:
-        """Wait for one import (or, with None, all of them) to finish downloading."""
-        if image_id is None:
-            tasks = list(self._tasks.values())
-        else:
-            tasks = [t for t in (self._tasks.get(image_id),) if t is not None]
+    async def wait(self, account_id: str, image_id: int | None, timeout: float) -> None:
+        """Wait for one of the account's imports (or, with None, all of them) to download."""
+        tasks = [
+            task
+            for key, task in list(self._tasks.items())
+            if self._owners.get(key) == account_id and image_id in (None, key)
+        ]
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
 
@@ -129,7 +136,7 @@ class ImageImporter:
             unfinished = [row for row in store.unfinished(connection) if row.id not in waiting]
         for row in unfinished:
             log.info("resuming the import of image %s", row.id)
-            self.start(row.id, row.url)
+            self.start(row.id, row.url, row.account_id)
         return len(unfinished)
 
     async def stop(self) -> None:

@@ -16,7 +16,7 @@ _OF_ACCOUNT = and_(images.c.account_id == bindparam("account_id"), images.c.remo
 _LIST = PagedQuery(select(images).where(_OF_ACCOUNT).order_by(images.c.id))
 _GET = select(images).where(_OF_ACCOUNT, images.c.id == bindparam("image_id"))
 _ANY = select(images).where(images.c.id == bindparam("image_id"))
-_UNFINISHED = select(images.c.id, images.c.url).where(
+_UNFINISHED = select(images.c.id, images.c.url, images.c.account_id).where(
     images.c.status.in_(("NEW", "pending")), images.c.removed_at.is_(None)
 )
 _REMOVED = select(images).where(
