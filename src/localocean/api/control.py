@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from localocean import __version__
 from localocean.api.http import JSON, no_content, read_json, services
@@ -321,24 +322,24 @@ async def status(request: Request) -> JSON:
     return JSON({"accounts": accounts, "clock": _clock_state(request)})
 
 
-# Areas of the DigitalOcean API outside LocalOcean's scope.
+# Areas of the DigitalOcean API outside LocalOcean's scope. Plain Starlette routes: they need
+# none of FastAPI's machinery, and building 58 FastAPI routes would cost start-up time.
 
-not_implemented = APIRouter()
 
-
-async def _not_implemented(request: Request, rest: str = "") -> JSON:
+async def _not_implemented(request: Request) -> JSON:
     raise NotImplementedYet(
         f"{request.method} {request.url.path} is not implemented by LocalOcean "
         "(see GET /_localocean/info for what is)"
     )
 
 
-for _area in NOT_IMPLEMENTED:
-    for _path in (f"/v2/{_area}", f"/v2/{_area}/{{rest:path}}"):
-        not_implemented.add_api_route(
-            _path,
-            _not_implemented,
-            methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            include_in_schema=False,
-            response_model=None,
-        )
+not_implemented = [
+    Route(
+        path,
+        _not_implemented,
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    for area in NOT_IMPLEMENTED
+    for path in (f"/v2/{area}", f"/v2/{area}/{{rest:path}}")
+]

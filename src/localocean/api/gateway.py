@@ -17,7 +17,7 @@ import orjson
 
 from localocean.api.auth import Authenticator
 from localocean.api.faults import FaultRule, Faults
-from localocean.api.journal import Journal, body_value
+from localocean.api.journal import Journal
 from localocean.api.ratelimit import RateLimiter
 from localocean.errors import (
     APIError,
@@ -26,7 +26,6 @@ from localocean.errors import (
     TooManyRequests,
     Unauthorized,
 )
-from localocean.lifecycle.clock import rfc3339
 
 log = logging.getLogger("localocean.api")
 
@@ -139,7 +138,7 @@ class Gateway:
         principal = scope.get("localocean.principal")
         self.journal.record(
             {
-                "time": rfc3339(self.now()),
+                "time": self.now(),
                 "method": scope["method"],
                 "path": scope["path"],
                 "query": scope.get("query_string", b"").decode("latin-1"),
@@ -147,8 +146,8 @@ class Gateway:
                 "account": principal.account_id if principal is not None else None,
                 "duration_ms": round((time.perf_counter() - started_at) * 1000, 3),
                 "request_id": request_id,
-                "request_body": body_value(b"".join(state["request"])),
-                "response_body": body_value(b"".join(state["response"])),
+                "request_body": b"".join(state["request"]),
+                "response_body": b"".join(state["response"]),
             }
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -24,9 +25,13 @@ def body_value(raw: bytes) -> Any:
 
 
 class Journal:
-    def __init__(self, size: int):
+    """Entries are kept raw (bytes, epoch seconds) and rendered only when someone reads them:
+    recording stays cheap on every request."""
+
+    def __init__(self, size: int, render_time: Callable[[float], str]):
         self.entries: deque[dict[str, Any]] = deque(maxlen=max(size, 1))
         self.enabled = size > 0
+        self.render_time = render_time
 
     def record(self, entry: dict[str, Any]) -> None:
         self.entries.append(entry)
@@ -38,7 +43,15 @@ class Journal:
             if (not method or entry["method"] == method.upper())
             and (not path or fnmatchcase(entry["path"], path))
         ]
-        return found[-limit:] if limit else found
+        return [self._render(entry) for entry in (found[-limit:] if limit else found)]
+
+    def _render(self, entry: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **entry,
+            "time": self.render_time(entry["time"]),
+            "request_body": body_value(entry["request_body"]),
+            "response_body": body_value(entry["response_body"]),
+        }
 
     def clear(self) -> None:
         self.entries.clear()
