@@ -297,47 +297,16 @@ def _subnets(body: Body, vpc: Row[Any]) -> tuple[str, str]:
 
 
 def _ca_certificate(cluster_id: str, now: float) -> str:
-    """A real CA certificate for the cluster (EC P-256), valid ten years."""
+    """A real CA certificate for the cluster (EC P-256), valid ten years; its key is not kept:
+    LocalOcean signs nothing with it."""
     import datetime
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from cryptography.hazmat.primitives import serialization
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "DigitalOcean"),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"k8saas Cluster CA {cluster_id[:8]}"),
-        ]
-    )
+    from localocean.tls import self_signed_ca
+
     start = datetime.datetime.fromtimestamp(now, datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start - datetime.timedelta(minutes=5))
-        .not_valid_after(start + datetime.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
-                crl_sign=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
+    _, certificate = self_signed_ca("DigitalOcean", f"k8saas Cluster CA {cluster_id[:8]}", start)
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
