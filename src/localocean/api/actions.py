@@ -8,6 +8,7 @@ from localocean.api.http import JSON, account_id, services
 from localocean.api.pagination import account_listing
 from localocean.api.routing import operation, router
 from localocean.domain import actions
+from localocean.domain.validation import integer_id
 from localocean.errors import NotFound
 from localocean.store import actions as store
 
@@ -23,8 +24,9 @@ async def list_actions(request: Request) -> JSON:
 
 @operation(api, "GET", "/v2/actions/{action_id}", "actions_get", "actions:read")
 async def get_action(request: Request, action_id: str) -> JSON:
-    if not action_id.isdigit():
+    number = integer_id(action_id)
+    if number is None:
         raise NotFound()
     with services(request).db.transaction() as connection:
-        action = actions.get(connection, account_id(request), int(action_id))
+        action = actions.get(connection, account_id(request), number)
         return JSON({"action": actions.render(action)})

@@ -21,6 +21,7 @@ from localocean.api.journal import Journal
 from localocean.api.ratelimit import RateLimiter
 from localocean.errors import (
     APIError,
+    BadRequest,
     PayloadTooLarge,
     ServerError,
     TooManyRequests,
@@ -98,6 +99,9 @@ class Gateway:
         try:
             if api:
                 refusal = self._admit(scope, extra)
+                if refusal is None and _has_nul(scope):
+                    # No DigitalOcean name or id contains NUL, and PostgreSQL cannot store it.
+                    refusal = BadRequest("the request contains a NUL character")
                 if refusal is None and self.faults.rules:
                     refusal = await self._fault(scope, send_with_headers, request_id, extra)
                 if refusal is not None:
@@ -228,6 +232,10 @@ class Gateway:
         headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
         await send({"type": "http.response.start", "status": error.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _has_nul(scope: dict[str, Any]) -> bool:
+    return "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
 
 
 def _content_length(scope: dict[str, Any]) -> int | None:

@@ -39,6 +39,8 @@ async def read_json(request: Request) -> Any:
     raw = await request.body()
     if not raw.strip():
         return None
+    if b"\\u0000" in raw:
+        raise BadRequest("error parsing request body: strings may not contain NUL characters")
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -9,6 +9,7 @@ from localocean.api.http import JSON, account_id, no_content, read_json, service
 from localocean.api.pagination import Page, listing
 from localocean.api.routing import operation, router
 from localocean.domain import actions, images
+from localocean.domain.validation import integer_id
 from localocean.errors import NotFound
 from localocean.store import actions as action_store
 
@@ -50,7 +51,7 @@ async def create_image(request: Request) -> JSON:
 
 @operation(api, "GET", "/v2/images/{image_id}", "images_get", "image:read")
 async def get_image(request: Request, image_id: str) -> JSON:
-    await _settle_imports(request, images.parse_id(image_id))
+    await _settle_imports(request, integer_id(image_id))
     with services(request).db.transaction() as connection:
         return JSON({"image": images.visible(connection, account_id(request), image_id)})
 
@@ -101,9 +102,10 @@ async def post_image_action(request: Request, image_id: str) -> JSON:
 async def get_image_action(request: Request, image_id: str, action_id: str) -> JSON:
     with services(request).db.transaction() as connection:
         image = images.own(connection, account_id(request), image_id)
-        if not action_id.isdigit():
+        number = integer_id(action_id)
+        if number is None:
             raise NotFound()
-        action = actions.get(connection, account_id(request), int(action_id))
+        action = actions.get(connection, account_id(request), number)
         if action.resource_type != "image" or action.resource_id != image.id:
             raise NotFound()
         return JSON({"action": actions.render(action)})

@@ -18,6 +18,7 @@ from localocean.api.http import JSON, account_id, services
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 200
+MAX_PAGE = 10**9  # beyond any collection; keeps the SQL offset a valid 64-bit number
 
 
 def _positive_int(text: str | None, default: int) -> int:
@@ -41,7 +42,7 @@ class Page:
     def of(cls, request: Request) -> Page:
         query = request.query_params
         size = min(_positive_int(query.get("per_page"), DEFAULT_PER_PAGE), MAX_PER_PAGE)
-        return cls(_positive_int(query.get("page"), 1), size)
+        return cls(min(_positive_int(query.get("page"), 1), MAX_PAGE), size)
 
     def slice(self, items: list[Any]) -> list[Any]:
         return items[self.offset : self.offset + self.size]

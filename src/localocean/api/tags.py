@@ -9,6 +9,7 @@ from localocean.api.http import JSON, account_id, base_url, no_content, read_jso
 from localocean.api.pagination import account_listing
 from localocean.api.routing import operation, router
 from localocean.domain import tags
+from localocean.errors import BadRequest, TagBadRequest
 from localocean.store import tags as store
 
 api = router()
@@ -24,7 +25,10 @@ async def list_tags(request: Request) -> JSON:
 
 @operation(api, "POST", "/v2/tags", "tags_create", "tag:create", status=201)
 async def create_tag(request: Request) -> JSON:
-    payload = await read_json(request)
+    try:
+        payload = await read_json(request)
+    except BadRequest as exc:  # this operation's 400 has its own shape in the spec
+        raise TagBadRequest(exc.message) from exc
     s = services(request)
     with s.db.transaction() as connection:
         tag = tags.create(connection, account_id(request), payload, s.clock.now())

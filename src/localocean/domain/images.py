@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row
 from localocean.domain import actions, image_catalog, regions, url_policy
 from localocean.domain import tags as tag_rules
 from localocean.domain.accounts import team_uuid
-from localocean.domain.validation import Body
+from localocean.domain.validation import Body, integer_id
 from localocean.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from localocean.lifecycle.clock import rfc3339
 from localocean.lifecycle.engine import Engine, on
@@ -36,13 +36,9 @@ def distribution(value: str | None) -> str:
 # Reading
 
 
-def parse_id(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 19 else None
-
-
 def visible(connection: Connection, account_id: str, key: str) -> dict[str, Any]:
     """An image by id (public or the account's own) or by slug (public images only)."""
-    image_id = parse_id(key)
+    image_id = integer_id(key)
     public = image_catalog.find(image_id if image_id is not None else key)
     if public is not None:
         return public
@@ -53,7 +49,7 @@ def visible(connection: Connection, account_id: str, key: str) -> dict[str, Any]
 
 def own(connection: Connection, account_id: str, image_id: int | str) -> Row[Any]:
     """One of the account's own images; public images are visible but not the account's."""
-    number = image_id if isinstance(image_id, int) else parse_id(image_id)
+    number = image_id if isinstance(image_id, int) else integer_id(image_id)
     if number is None:
         raise NotFound()
     if image_catalog.find(number) is not None:
@@ -179,7 +175,7 @@ def delete(
     connection: Connection, engine: Engine, account_id: str, image_id: str, now: float
 ) -> int:
     """Delete the image (cancelling its import); deleting it again is DigitalOcean's error."""
-    number = parse_id(image_id)
+    number = integer_id(image_id)
     if number is not None and store.removed(connection, account_id, number) is not None:
         raise Unprocessable(ALREADY_DELETED)
     image = own(connection, account_id, image_id)
@@ -190,7 +186,7 @@ def delete(
 
 
 def _exists(connection: Connection, account_id: str, resource_id: str) -> bool:
-    number = parse_id(resource_id)
+    number = integer_id(resource_id)
     return number is not None and store.get(connection, account_id, number) is not None
 
 
@@ -324,7 +320,7 @@ def start_transfer(
 
 
 def _pending(connection: Connection, image_id: str, transfer_id: int) -> Row[Any]:
-    number = parse_id(image_id)
+    number = integer_id(image_id)
     transfer = store.transfer(connection, number, transfer_id) if number is not None else None
     if transfer is None or transfer.status != "pending":
         raise NotFound("no pending transfer with this id for this image")

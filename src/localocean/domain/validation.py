@@ -11,6 +11,12 @@ from typing import Any
 from localocean.errors import Unprocessable
 
 _MISSING = object()
+MAX_ID_DIGITS = 18  # integer ids are 64-bit
+
+
+def integer_id(text: str) -> int | None:
+    """A numeric path id (image, action), or None if it cannot be one."""
+    return int(text) if text.isdigit() and len(text) <= MAX_ID_DIGITS else None
 
 
 class Body:
