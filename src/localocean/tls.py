@@ -14,10 +14,19 @@ API_HOSTS = ("api.digitalocean.com", "cloud.digitalocean.com")
 LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def _write_key(path: Path, key: object) -> None:
+    """A private key as PEM, readable by its owner only (mode set before anything is written)."""
+    from cryptography.hazmat.primitives import serialization
+
     path.write_bytes(b"")
     path.chmod(0o600)
-    path.write_bytes(data)
+    path.write_bytes(
+        key.private_bytes(  # type: ignore[attr-defined]
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
 
 
 def self_signed_ca(organization: str, common_name: str, start: datetime.datetime) -> tuple:
@@ -89,14 +98,7 @@ class LocalCA:
             f"LocalOcean local CA ({os.uname()[1]})",
             datetime.datetime.now(datetime.UTC),
         )
-        _write_private(
-            self.key_path,
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ),
-        )
+        _write_key(self.key_path, key)
         self.cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
         self.bundle_path.unlink(missing_ok=True)
 
@@ -153,14 +155,7 @@ class LocalCA:
         )
         cert_path = self.directory / "server.pem"
         key_path = self.directory / "server-key.pem"
-        _write_private(
-            key_path,
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ),
-        )
+        _write_key(key_path, key)
         cert_path.write_bytes(
             certificate.public_bytes(serialization.Encoding.PEM) + self.cert_path.read_bytes()
         )

@@ -103,7 +103,7 @@ class Gateway:
                     # No DigitalOcean name or id contains NUL, and PostgreSQL cannot store it.
                     refusal = BadRequest("the request contains a NUL character")
                 if refusal is None and self.faults.rules:
-                    refusal = await self._fault(scope, send_with_headers, request_id, extra)
+                    refusal = await self._fault(scope, send_with_headers, request_id)
                 if refusal is not None:
                     await self._send_error(send_with_headers, refusal, request_id)
                     return
@@ -155,9 +155,7 @@ class Gateway:
             }
         )
 
-    async def _fault(
-        self, scope: dict[str, Any], send: Any, request_id: str, extra: list
-    ) -> APIError | None:
+    async def _fault(self, scope: dict[str, Any], send: Any, request_id: str) -> APIError | None:
         authorization = (_header(scope, b"authorization") or b"").decode("latin-1")
         token = authorization.partition(" ")[2].strip() or None
         rule = self.faults.match(

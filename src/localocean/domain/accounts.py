@@ -69,15 +69,23 @@ def find(connection: Connection, token: str) -> Principal | None:
     return _principal(found, token_hash, json.loads(found.scopes))
 
 
+def grant_token(
+    connection: Connection, token: str, account_id: str, scopes: list[str], now: float
+) -> str:
+    """Bind a bearer token to an account with these scopes; returns the token's hash."""
+    token_hash = hash_token(token)
+    store.put_token(connection, token_hash, account_id, json.dumps(scopes), now)
+    return token_hash
+
+
 def open_account(connection: Connection, token: str, now: float) -> Principal:
     """Open mode: any token is welcome and owns its own account, the same one every time."""
     found = find(connection, token)
     if found is not None:
         return found
-    token_hash = hash_token(token)
-    account = _new_account(connection, f"user-{token_hash[:12]}", now)
+    account = _new_account(connection, f"user-{hash_token(token)[:12]}", now)
     scopes = list(ALL_SCOPES)
-    store.put_token(connection, token_hash, account.id, json.dumps(scopes), now)
+    token_hash = grant_token(connection, token, account.id, scopes, now)
     return _principal(account, token_hash, scopes)
 
 
@@ -125,8 +133,7 @@ def install_grants(connection: Connection, grants: list[TokenGrant], now: float)
     """Strict mode: create the accounts named in the tokens file and (re)bind their tokens."""
     for grant in grants:
         account = ensure_account(connection, grant.account, now)
-        scopes = json.dumps(list(grant.scopes))
-        store.put_token(connection, hash_token(grant.token), account.id, scopes, now)
+        grant_token(connection, grant.token, account.id, list(grant.scopes), now)
 
 
 def team_uuid(account_id: str) -> str:

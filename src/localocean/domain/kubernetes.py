@@ -101,7 +101,7 @@ def _maintenance(body: Body, current: dict[str, Any] | None = None) -> dict[str,
     return policy
 
 
-def _plugin(block: Body, field: str) -> dict[str, Any]:
+def _plugin(block: Body) -> dict[str, Any]:
     enabled = block.bool("enabled")
     return {"enabled": bool(enabled)}
 
@@ -174,7 +174,7 @@ def _settings(body: Body, current: dict[str, Any]) -> dict[str, Any]:
         block = _object(body, field)
         if block is not None:
             parser = parsers.get(field)
-            settings[field] = parser(block) if parser else _plugin(block, field)
+            settings[field] = parser(block) if parser else _plugin(block)
     return settings
 
 

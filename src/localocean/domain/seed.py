@@ -36,7 +36,6 @@ from localocean.domain import tags as tag_rules
 from localocean.domain.validation import Body
 from localocean.errors import Unprocessable
 from localocean.lifecycle.engine import Engine
-from localocean.store import accounts as account_store
 from localocean.store import images as image_store
 from localocean.store import kubernetes as k8s_store
 from localocean.store import tags as tag_store
@@ -75,8 +74,12 @@ def apply(connection: Connection, engine: Engine, document: Any, now: float) -> 
             account = accounts.ensure_account(connection, name, now)
             counts["accounts"] += 1
             for token in body.str_list("tokens") or []:
-                account_store_put(connection, token, account.id, now)
-                token_hashes.append(accounts.hash_token(token))
+                if not token.strip():
+                    raise Unprocessable("tokens must not be empty")
+                scopes = list(accounts.ALL_SCOPES)
+                token_hashes.append(
+                    accounts.grant_token(connection, token, account.id, scopes, now)
+                )
             for tag in body.str_list("tags") or []:
                 if not tag_rules.valid_name(tag):
                     raise Unprocessable(f"tags: {tag!r} is not a valid tag name")
@@ -99,12 +102,6 @@ def apply(connection: Connection, engine: Engine, document: Any, now: float) -> 
                 )
             counts["clusters"] += 1
     return {"seeded": counts, "token_hashes": token_hashes}
-
-
-def account_store_put(connection: Connection, token: str, account_id: str, now: float) -> None:
-    if not token.strip():
-        raise Unprocessable("tokens must not be empty")
-    account_store.put_token(connection, accounts.hash_token(token), account_id, '["*"]', now)
 
 
 def _image(connection: Connection, account_id: str, entry: dict[str, Any], now: float) -> None:

@@ -72,22 +72,6 @@ def untag(connection: Connection, tag_id: int, resource_type: str, resource_id: 
     )
 
 
-def names_on(
-    connection: Connection, account_id: str, resource_type: str, resource_id: str
-) -> list[str]:
-    stmt = (
-        select(tags.c.name)
-        .join(tagged_resources, tagged_resources.c.tag_id == tags.c.id)
-        .where(
-            tags.c.account_id == account_id,
-            tagged_resources.c.resource_type == resource_type,
-            tagged_resources.c.resource_id == resource_id,
-        )
-        .order_by(tagged_resources.c.id)
-    )
-    return list(connection.execute(stmt).scalars())
-
-
 _NAMES_FOR = (
     select(tagged_resources.c.resource_id, tags.c.name)
     .join(tags, tags.c.id == tagged_resources.c.tag_id)
