@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from localocean.domain import accounts
-from localocean.store import images as image_store
-from localocean.store.db import Database
+from localocean.app import schema
+from localocean.areas import AREAS
+from localocean.areas.images import store as image_store
+from localocean.core import accounts
+from localocean.core.db import Database
 from tests.conftest import new_token
 from tests.test_conventions import assert_error
 
@@ -18,7 +19,7 @@ def seed_images(url: str, token: str, *types: str) -> list[int]:
     """Snapshots and backups come from Droplets, which LocalOcean does not run; record them
     directly with LocalOcean's own store, as seeding will."""
     db = Database(url)
-    db.migrate()
+    db.migrate(schema(AREAS))
     ids = []
     with db.transaction() as connection:
         owner = accounts.open_account(connection, token, 1_700_000_000.0)
@@ -26,7 +27,7 @@ def seed_images(url: str, token: str, *types: str) -> list[int]:
             row = image_store.add(
                 connection, account_id=owner.account_id, name=f"{kind}-{index}", type=kind,
                 distribution="Ubuntu", description="", status="available",
-                regions=json.dumps(["nyc3"]), url=None, source_region="nyc3", min_disk_size=25,
+                regions=["nyc3"], url=None, source_region="nyc3", min_disk_size=25,
                 size_gigabytes=2.5, error_message="", created_at=1_700_000_000.0,
             )  # fmt: skip
             ids.append(row.id)

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from cryptography import x509
 
-from localocean.lifecycle.clock import parse_rfc3339
+from localocean.core.clock import parse_rfc3339
 from tests.conftest import new_token
 from tests.test_conventions import assert_error
 

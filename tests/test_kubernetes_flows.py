@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from localocean.store import kubernetes as k8s_store
-from localocean.store.db import Database
+from localocean.areas.kubernetes import store as k8s_store
+from localocean.core.db import Database
 from tests.conftest import new_token
 from tests.test_conventions import assert_error
 from tests.test_kubernetes import GODO_STATES, cluster_body

@@ -5,36 +5,32 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from localocean.domain import accounts, actions
-from localocean.lifecycle.clock import Clock, parse_rfc3339
-from localocean.lifecycle.engine import Engine
-from localocean.lifecycle.timing import Timing
-from localocean.store import lifecycle as lifecycle_store
-from localocean.store.db import Database
+from sqlalchemy import func, select
+
+from localocean.app import build_services
+from localocean.areas import AREAS
+from localocean.areas.actions import rules as actions
+from localocean.config import Settings
+from localocean.core import accounts
+from localocean.core.clock import parse_rfc3339
+from localocean.core.db import Database
+from localocean.core.tables import transitions
 from tests.conftest import new_token
 
 
 def seed_action(url: str, token: str, *, profile: str, delay: float | None = None) -> int:
     """Put an in-progress action with a scheduled completion in a database no server runs on.
 
-    Nothing in the foundation starts actions through the API yet (image transfers will), so the
-    test uses LocalOcean's own domain code to record one, exactly as a handler would.
+    No operation starts a bare action through the API, so the test builds LocalOcean's own
+    services on the database and records one exactly as an area's handler would.
     """
-    db = Database(url)
-    db.migrate()
-    with db.transaction() as session:
-        state = lifecycle_store.load_clock(session)
-    clock = Clock(
-        frozen=profile == "manual",
-        offset=state.offset_seconds if state else 0.0,
-        frozen_at=state.frozen_at if state else None,
-    )
-    engine = Engine(db, clock, Timing(profile))
-    with db.transaction() as session:
-        principal = accounts.open_account(session, token, clock.now())
+    services = build_services(Settings(database_url=url, timing=profile), AREAS)
+    lifecycle = services.lifecycle
+    with services.db.transaction() as session:
+        principal = accounts.open_account(session, token, services.clock.now())
         action = actions.start(
             session,
-            engine,
+            lifecycle,
             principal.account_id,
             type="transfer",
             resource_type="image",
@@ -42,13 +38,14 @@ def seed_action(url: str, token: str, *, profile: str, delay: float | None = Non
             region_slug="nyc3",
         )
         if delay is not None:
-            lifecycle_store.cancel_for(session, "action", str(action.id))
-            engine.schedule(
-                session, actions.COMPLETE, "action", action.id, "completed", delay=delay
-            )
+            lifecycle.cancel(session, "action", [action.id])
+            lifecycle.schedule(
+                session, actions.COMPLETE, "action", action.id, "completed", delay=delay,
+                account_id=principal.account_id,
+            )  # fmt: skip
         action_id = action.id
-    engine.save_clock()
-    db.dispose()
+    lifecycle.save_clock()
+    services.db.dispose()
     return action_id
 
 
@@ -56,7 +53,7 @@ def pending_in(url: str) -> int:
     db = Database(url)
     try:
         with db.transaction() as session:
-            return lifecycle_store.pending_count(session)
+            return int(session.execute(select(func.count()).select_from(transitions)).scalar_one())
     finally:
         db.dispose()
 

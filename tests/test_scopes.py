@@ -8,9 +8,17 @@ import httpx
 def test_route_scopes_match_the_spec(server, spec) -> None:
     ours = httpx.get(f"{server.url}/openapi.json").json()["paths"]
     served = {
-        operation["operationId"]: operation.get("x-scopes", [])
+        operation["operationId"]: [
+            scope for req in operation.get("security", []) for scope in req["bearer_auth"]
+        ]
         for item in ours.values()
         for operation in item.values()
+    }
+    listed = httpx.get(f"{server.url}/_localocean/info").json()["capabilities"]["operations"]
+    assert {op["operation_id"]: op["scopes"] for op in listed} == {
+        op_id: scopes
+        for op_id, scopes in served.items()
+        if op_id in {o["operation_id"] for o in listed}
     }
     compared = 0
     for *_, operation in spec.operations:

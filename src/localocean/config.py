@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TIMING_PROFILES = ("instant", "fast", "realistic", "manual")
+from localocean.core.timing import PROFILES as TIMING_PROFILES
+
 AUTH_MODES = ("open", "strict")
 IMAGE_URL_POLICIES = ("default", "strict")
 DEFAULT_IMAGE_SIZE_LIMIT = "100G"

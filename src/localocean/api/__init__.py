@@ -1,1 +1,0 @@
-"""HTTP: thin FastAPI routers that parse, call the domain and render."""

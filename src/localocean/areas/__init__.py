@@ -1,0 +1,31 @@
+"""The areas of DigitalOcean's API that LocalOcean serves, each declared by its `AREA`.
+
+The app, the schema, the lifecycle engine, tags, seeding, resets and `localocean status` are
+built from this list. Order matters where areas depend on each other: an area comes after the
+ones it uses (seeding follows this order; resets run in reverse).
+"""
+
+from __future__ import annotations
+
+from localocean.areas import (
+    account,
+    actions,
+    images,
+    kubernetes,
+    regions,
+    sizes,
+    tags,
+    vpcs,
+)
+from localocean.core.area import Area
+
+AREAS: tuple[Area, ...] = (
+    account.AREA,
+    regions.AREA,
+    sizes.AREA,
+    actions.AREA,
+    vpcs.AREA,
+    tags.AREA,
+    images.AREA,
+    kubernetes.AREA,
+)

@@ -1,0 +1,103 @@
+"""Access to a cluster: kubeconfig (token or SSO), credentials with an expiry, the cluster user."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from typing import Any
+
+from sqlalchemy import Connection
+
+from localocean.areas.kubernetes import clusters
+from localocean.core import accounts
+from localocean.core.clock import rfc3339
+from localocean.core.documents import dump_yaml
+from localocean.core.errors import Unprocessable
+
+DEFAULT_TOKEN_LIFETIME = 7 * 24 * 3600
+
+
+def _token(expiry_seconds: int, now: float) -> tuple[str, float]:
+    lifetime = expiry_seconds or DEFAULT_TOKEN_LIFETIME
+    return f"doks_{secrets.token_hex(32)}", now + lifetime
+
+
+def _expiry(query: Any) -> int:
+    text = query.get("expiry_seconds", "0") or "0"
+    if not text.isdigit():
+        raise Unprocessable("expiry_seconds must be an integer of 0 or more")
+    return int(text)
+
+
+def credentials(
+    connection: Connection, account_id: str, cluster_id: str, query: Any, now: float
+) -> dict[str, Any]:
+    cluster = clusters.get(connection, account_id, cluster_id)
+    token, expires = _token(_expiry(query), now)
+    return {
+        "server": f"https://{cluster.id}.k8s.ondigitalocean.com",
+        "certificate_authority_data": base64.b64encode(cluster.ca_certificate.encode()).decode(),
+        "client_certificate_data": None,
+        "client_key_data": None,
+        "token": token,
+        "expires_at": rfc3339(expires),
+    }
+
+
+def kubeconfig(
+    connection: Connection, account_id: str, cluster_id: str, query: Any, now: float
+) -> str:
+    cluster = clusters.get(connection, account_id, cluster_id)
+    sso_enabled = bool(cluster.settings.get("sso", {}).get("enabled"))
+    kind = query.get("type") or ("sso" if sso_enabled else "token")
+    if kind not in ("token", "sso"):
+        raise Unprocessable("type must be token or sso")
+    if kind == "sso" and not sso_enabled:
+        raise Unprocessable("SSO is not enabled for this cluster")
+    access = credentials(connection, account_id, cluster_id, query, now)
+    name = f"do-{cluster.region}-{cluster.name}"
+    user_name = f"{name}-admin"
+    if kind == "sso":
+        user: dict[str, Any] = {
+            "exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                "command": "doctl",
+                "args": [
+                    "kubernetes",
+                    "cluster",
+                    "kubeconfig",
+                    "exec-credential",
+                    "--version=v1beta1",
+                    "--sso",
+                    cluster.id,
+                ],
+                "interactiveMode": "IfAvailable",
+            }
+        }
+    else:
+        user = {"token": access["token"]}
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "cluster": {
+                    "certificate-authority-data": access["certificate_authority_data"],
+                    "server": access["server"],
+                },
+                "name": name,
+            }
+        ],
+        "contexts": [{"context": {"cluster": name, "user": user_name}, "name": name}],
+        "current-context": name,
+        "preferences": {},
+        "users": [{"name": user_name, "user": user}],
+    }
+    return dump_yaml(config)
+
+
+def user(connection: Connection, account_id: str, cluster_id: str) -> dict[str, Any]:
+    clusters.get(connection, account_id, cluster_id)
+    account = accounts.get(connection, account_id)
+    email = account.email if account is not None else ""
+    return {"kubernetes_cluster_user": {"username": email, "groups": ["k8saas:authenticated"]}}

@@ -1,0 +1,380 @@
+"""Kubernetes rows: clusters, node pools, nodes, status messages, clusterlint runs, and the
+resources a cluster is associated with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Row,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    func,
+    select,
+    update,
+)
+
+from localocean.core.db import savepoint
+from localocean.core.pagination import Page, PagedQuery
+from localocean.core.tables import Json, account_id_column, metadata
+
+
+def _cluster_id(nullable: bool = False, ondelete: str = "CASCADE") -> Column[str]:
+    return Column(
+        "cluster_id",
+        String(36),
+        ForeignKey("clusters.id", ondelete=ondelete),
+        nullable=nullable,
+    )
+
+
+clusters = Table(
+    "clusters",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    account_id_column(),
+    Column("name", String(255), nullable=False),
+    Column("region", String(16), nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("cluster_subnet", String(43), nullable=False),
+    Column("service_subnet", String(43), nullable=False),
+    Column("vpc_uuid", String(36), nullable=False),
+    Column("worker_subnet_uuid", String(36), nullable=True),
+    Column("ipv4", String(45), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("status_message", Text, nullable=False),
+    Column("ha", Boolean, nullable=False),
+    Column("auto_upgrade", Boolean, nullable=False),
+    Column("surge_upgrade", Boolean, nullable=False),
+    Column("isolated_workers", Boolean, nullable=False),
+    Column("maintenance", Json, nullable=False),
+    Column("settings", Json, nullable=False),
+    Column("registry_enabled", Boolean, nullable=False),
+    Column("registries", Json, nullable=False),
+    Column("ca_certificate", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("account_id", "name", name="uq_clusters_account_name"),
+)
+
+node_pools = Table(
+    "node_pools",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    _cluster_id(),
+    Column("name", String(255), nullable=False),
+    Column("size", String(64), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("labels", Json, nullable=True),
+    Column("taints", Json, nullable=False),
+    Column("auto_scale", Boolean, nullable=False),
+    Column("min_nodes", Integer, nullable=False),
+    Column("max_nodes", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("cluster_id", "name", name="uq_node_pools_cluster_name"),
+)
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("pool_id", String(36), ForeignKey("node_pools.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("droplet_id", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_nodes_pool_id", "pool_id"),
+)
+
+cluster_events = Table(
+    "cluster_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _cluster_id(),
+    Column("message", Text, nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Index("ix_cluster_events_cluster_id", "cluster_id", "timestamp"),
+)
+
+clusterlint_runs = Table(
+    "clusterlint_runs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    _cluster_id(),
+    Column("request", Json, nullable=False),
+    Column("diagnostics", Json, nullable=True),
+    Column("requested_at", Float, nullable=False),
+    Column("completed_at", Float, nullable=True),
+    Index("ix_clusterlint_runs_cluster_id", "cluster_id", "requested_at"),
+)
+
+# Load balancers, volumes and volume snapshots a cluster created (seeded: LocalOcean runs no
+# workloads); what `destroy_with_associated_resources` lists and deletes.
+cluster_resources = Table(
+    "cluster_resources",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    account_id_column(),
+    _cluster_id(nullable=True, ondelete="SET NULL"),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_cluster_resources_cluster_id", "cluster_id"),
+)
+
+TABLES = (clusters, node_pools, nodes, cluster_events, clusterlint_runs, cluster_resources)
+
+_OF_ACCOUNT = clusters.c.account_id == bindparam("account_id")
+_LIST = PagedQuery(
+    select(clusters).where(_OF_ACCOUNT).order_by(clusters.c.created_at, clusters.c.id)
+)
+_GET = select(clusters).where(_OF_ACCOUNT, clusters.c.id == bindparam("cluster_id"))
+_POOLS = (
+    select(node_pools)
+    .where(node_pools.c.cluster_id.in_(bindparam("cluster_ids", expanding=True)))
+    .order_by(node_pools.c.created_at, node_pools.c.id)
+)
+_NODES = (
+    select(nodes)
+    .where(nodes.c.pool_id.in_(bindparam("pool_ids", expanding=True)))
+    .order_by(nodes.c.created_at, nodes.c.id)
+)
+
+
+# Clusters
+
+
+def list_page(connection: Connection, account_id: str, page: Page) -> tuple[list[Row[Any]], int]:
+    return _LIST.fetch(connection, {"account_id": account_id}, page)
+
+
+def get(connection: Connection, account_id: str, cluster_id: str) -> Row[Any] | None:
+    return connection.execute(_GET, {"account_id": account_id, "cluster_id": cluster_id}).first()
+
+
+def get_any(connection: Connection, cluster_id: str) -> Row[Any] | None:
+    return connection.execute(select(clusters).where(clusters.c.id == cluster_id)).first()
+
+
+def named(connection: Connection, account_id: str, name: str) -> Row[Any] | None:
+    return connection.execute(
+        select(clusters.c.id).where(clusters.c.account_id == account_id, clusters.c.name == name)
+    ).first()
+
+
+def in_vpc(connection: Connection, account_id: str, vpc_id: str) -> int:
+    return int(
+        connection.execute(
+            select(func.count())
+            .select_from(clusters)
+            .where(clusters.c.account_id == account_id, clusters.c.vpc_uuid == vpc_id)
+        ).scalar_one()
+    )
+
+
+def add(connection: Connection, **values: Any) -> None:
+    connection.execute(clusters.insert().values(**values))
+
+
+def change(connection: Connection, cluster_id: str, **values: Any) -> None:
+    """Raises Duplicate if a new name is taken."""
+    with savepoint(connection):
+        connection.execute(update(clusters).where(clusters.c.id == cluster_id).values(**values))
+
+
+def delete(connection: Connection, cluster_id: str) -> None:
+    pool_ids = select(node_pools.c.id).where(node_pools.c.cluster_id == cluster_id)
+    connection.execute(nodes.delete().where(nodes.c.pool_id.in_(pool_ids)))
+    connection.execute(node_pools.delete().where(node_pools.c.cluster_id == cluster_id))
+    connection.execute(cluster_events.delete().where(cluster_events.c.cluster_id == cluster_id))
+    connection.execute(clusterlint_runs.delete().where(clusterlint_runs.c.cluster_id == cluster_id))
+    connection.execute(
+        update(cluster_resources)
+        .where(cluster_resources.c.cluster_id == cluster_id)
+        .values(cluster_id=None)
+    )
+    connection.execute(clusters.delete().where(clusters.c.id == cluster_id))
+
+
+# Node pools and nodes
+
+
+def pools_of(connection: Connection, cluster_ids: list[str]) -> list[Row[Any]]:
+    if not cluster_ids:
+        return []
+    return list(connection.execute(_POOLS, {"cluster_ids": cluster_ids}))
+
+
+def nodes_of(connection: Connection, pool_ids: list[str]) -> list[Row[Any]]:
+    if not pool_ids:
+        return []
+    return list(connection.execute(_NODES, {"pool_ids": pool_ids}))
+
+
+def pool(connection: Connection, cluster_id: str, pool_id: str) -> Row[Any] | None:
+    return connection.execute(
+        select(node_pools).where(node_pools.c.cluster_id == cluster_id, node_pools.c.id == pool_id)
+    ).first()
+
+
+def pool_by_id(connection: Connection, pool_id: str) -> Row[Any] | None:
+    return connection.execute(select(node_pools).where(node_pools.c.id == pool_id)).first()
+
+
+def add_pool(connection: Connection, **values: Any) -> None:
+    """Raises Duplicate if the cluster has a pool of this name."""
+    with savepoint(connection):
+        connection.execute(node_pools.insert().values(**values))
+
+
+def change_pool(connection: Connection, pool_id: str, **values: Any) -> None:
+    """Raises Duplicate if a new name is taken."""
+    with savepoint(connection):
+        connection.execute(update(node_pools).where(node_pools.c.id == pool_id).values(**values))
+
+
+def delete_pool(connection: Connection, pool_id: str) -> None:
+    connection.execute(nodes.delete().where(nodes.c.pool_id == pool_id))
+    connection.execute(node_pools.delete().where(node_pools.c.id == pool_id))
+
+
+def node(connection: Connection, pool_id: str, node_id: str) -> Row[Any] | None:
+    return connection.execute(
+        select(nodes).where(nodes.c.pool_id == pool_id, nodes.c.id == node_id)
+    ).first()
+
+
+def node_by_id(connection: Connection, node_id: str) -> Row[Any] | None:
+    return connection.execute(select(nodes).where(nodes.c.id == node_id)).first()
+
+
+def add_node(connection: Connection, **values: Any) -> None:
+    connection.execute(nodes.insert().values(**values))
+
+
+def change_node(connection: Connection, node_id: str, **values: Any) -> None:
+    connection.execute(update(nodes).where(nodes.c.id == node_id).values(**values))
+
+
+def delete_node(connection: Connection, node_id: str) -> None:
+    connection.execute(nodes.delete().where(nodes.c.id == node_id))
+
+
+# Status messages
+
+
+def add_event(connection: Connection, cluster_id: str, message: str, at: float) -> None:
+    connection.execute(
+        cluster_events.insert().values(cluster_id=cluster_id, message=message, timestamp=at)
+    )
+
+
+def events(connection: Connection, cluster_id: str, since: float | None) -> list[Row[Any]]:
+    stmt = select(cluster_events).where(cluster_events.c.cluster_id == cluster_id)
+    if since is not None:
+        stmt = stmt.where(cluster_events.c.timestamp >= since)
+    return list(connection.execute(stmt.order_by(cluster_events.c.timestamp, cluster_events.c.id)))
+
+
+# Clusterlint
+
+
+def add_run(connection: Connection, **values: Any) -> None:
+    connection.execute(clusterlint_runs.insert().values(**values))
+
+
+def run(connection: Connection, cluster_id: str, run_id: str | None) -> Row[Any] | None:
+    stmt = select(clusterlint_runs).where(clusterlint_runs.c.cluster_id == cluster_id)
+    if run_id is not None:
+        stmt = stmt.where(clusterlint_runs.c.id == run_id)
+    order = (clusterlint_runs.c.requested_at.desc(), clusterlint_runs.c.id.desc())
+    return connection.execute(stmt.order_by(*order).limit(1)).first()
+
+
+def run_by_id(connection: Connection, run_id: str) -> Row[Any] | None:
+    return connection.execute(
+        select(clusterlint_runs).where(clusterlint_runs.c.id == run_id)
+    ).first()
+
+
+def run_ids(connection: Connection, cluster_id: str) -> list[str]:
+    stmt = select(clusterlint_runs.c.id).where(clusterlint_runs.c.cluster_id == cluster_id)
+    return list(connection.execute(stmt).scalars())
+
+
+def finish_run(
+    connection: Connection, run_id: str, diagnostics: list[dict[str, Any]], at: float
+) -> None:
+    connection.execute(
+        update(clusterlint_runs)
+        .where(clusterlint_runs.c.id == run_id)
+        .values(diagnostics=diagnostics, completed_at=at)
+    )
+
+
+# Associated resources
+
+
+def associated(connection: Connection, cluster_id: str) -> list[Row[Any]]:
+    return list(
+        connection.execute(
+            select(cluster_resources)
+            .where(cluster_resources.c.cluster_id == cluster_id)
+            .order_by(cluster_resources.c.created_at, cluster_resources.c.id)
+        )
+    )
+
+
+def add_resource(connection: Connection, **values: Any) -> None:
+    connection.execute(cluster_resources.insert().values(**values))
+
+
+def delete_resources(connection: Connection, resource_ids: list[str]) -> None:
+    if resource_ids:
+        connection.execute(
+            cluster_resources.delete().where(cluster_resources.c.id.in_(resource_ids))
+        )
+
+
+def ids_in_account(connection: Connection, account_id: str) -> tuple[list[str], list[str]]:
+    """The ids of the account's clusters and of their node pools."""
+    cluster_ids = list(
+        connection.execute(
+            select(clusters.c.id).where(clusters.c.account_id == account_id)
+        ).scalars()
+    )
+    pool_ids = list(
+        connection.execute(
+            select(node_pools.c.id).where(node_pools.c.cluster_id.in_(cluster_ids))
+        ).scalars()
+    )
+    return cluster_ids, pool_ids
+
+
+def delete_account(connection: Connection, account_id: str) -> None:
+    cluster_ids, _ = ids_in_account(connection, account_id)
+    for cluster_id in cluster_ids:
+        delete(connection, cluster_id)
+    connection.execute(
+        cluster_resources.delete().where(cluster_resources.c.account_id == account_id)
+    )
+
+
+NODES_PER_ACCOUNT = (
+    select(clusters.c.account_id, func.count())
+    .select_from(nodes.join(node_pools, nodes.c.pool_id == node_pools.c.id))
+    .join(clusters, clusters.c.id == node_pools.c.cluster_id)
+    .group_by(clusters.c.account_id)
+)
+CLUSTERS_PER_ACCOUNT = select(clusters.c.account_id, func.count()).group_by(clusters.c.account_id)

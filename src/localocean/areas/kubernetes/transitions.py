@@ -1,0 +1,193 @@
+"""The Kubernetes state machine, in one place: what is scheduled, and what each transition does.
+
+    cluster    provisioning --cluster.provision--> running --upgrade--> upgrading
+               upgrading --cluster.upgrade--> running
+    node       provisioning --node.provision--> running (gets its name and Droplet id)
+               running --delete/recycle--> draining or deleting --node.delete--> gone
+    clusterlint run   requested --clusterlint.run--> completed (diagnostics)
+
+A cluster's nodes come up with it: `cluster.provision` brings every provisioning node of the
+cluster to running. Only the cluster states godo can decode are ever produced. Deleting a
+cluster, a pool or a node cancels whatever was scheduled for it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, Row
+
+from localocean.areas.kubernetes import store
+from localocean.areas.kubernetes.clusterlint import diagnostics
+from localocean.core.lifecycle import Lifecycle
+from localocean.core.timing import Durations
+
+CLUSTER_PROVISION = "cluster.provision"
+CLUSTER_UPGRADE = "cluster.upgrade"
+NODE_PROVISION = "node.provision"
+NODE_DELETE = "node.delete"
+CLUSTERLINT_RUN = "clusterlint.run"
+
+DURATIONS = {
+    CLUSTER_PROVISION: Durations(1.0, 360.0),
+    CLUSTER_UPGRADE: Durations(1.0, 600.0),
+    NODE_PROVISION: Durations(0.5, 120.0),
+    NODE_DELETE: Durations(0.5, 60.0),
+    CLUSTERLINT_RUN: Durations(0.5, 30.0),
+}
+
+NODE_NAME_ALPHABET = string.ascii_lowercase + string.digits
+
+
+# Scheduling
+
+
+def provision_cluster(
+    connection: Connection, lifecycle: Lifecycle, account_id: str, cluster_id: str
+) -> None:
+    lifecycle.schedule(
+        connection, CLUSTER_PROVISION, "cluster", cluster_id, "running", account_id=account_id
+    )
+
+
+def provision_nodes(
+    connection: Connection, lifecycle: Lifecycle, account_id: str, node_ids: Iterable[str]
+) -> None:
+    for node_id in node_ids:
+        lifecycle.schedule(
+            connection, NODE_PROVISION, "node", node_id, "running", account_id=account_id
+        )
+
+
+def retire_node(
+    connection: Connection,
+    lifecycle: Lifecycle,
+    account_id: str,
+    node: Row[Any],
+    skip_drain: bool,
+    now: float,
+) -> None:
+    """A node goes: draining first unless told to skip it, then deleted."""
+    if node.state in ("draining", "deleting"):
+        return
+    lifecycle.cancel(connection, "node", [node.id])
+    store.change_node(connection, node.id, state="deleting" if skip_drain else "draining",
+                      updated_at=now)  # fmt: skip
+    lifecycle.schedule(connection, NODE_DELETE, "node", node.id, "deleted", account_id=account_id)
+
+
+def upgrade_cluster(
+    connection: Connection,
+    lifecycle: Lifecycle,
+    cluster: Row[Any],
+    version: str,
+    now: float,
+) -> None:
+    store.change(connection, cluster.id, state="upgrading", status_message="upgrading",
+                 updated_at=now)  # fmt: skip
+    store.add_event(connection, cluster.id, f"Upgrading from {cluster.version} to {version}", now)
+    lifecycle.schedule(
+        connection, CLUSTER_UPGRADE, "cluster", cluster.id, "running", {"version": version},
+        account_id=cluster.account_id,
+    )  # fmt: skip
+
+
+def run_clusterlint(
+    connection: Connection,
+    lifecycle: Lifecycle,
+    cluster: Row[Any],
+    request: dict[str, list[str]],
+    now: float,
+) -> str:
+    run_id = str(uuid.uuid4())
+    store.add_run(connection, id=run_id, cluster_id=cluster.id, request=request,
+                  diagnostics=None, requested_at=now, completed_at=None)  # fmt: skip
+    lifecycle.schedule(
+        connection, CLUSTERLINT_RUN, "clusterlint", run_id, "completed",
+        account_id=cluster.account_id,
+    )  # fmt: skip
+    return run_id
+
+
+def cancel_cluster(connection: Connection, lifecycle: Lifecycle, cluster_id: str) -> None:
+    """Nothing scheduled for the cluster, its nodes or its clusterlint runs happens any more."""
+    pools = store.pools_of(connection, [cluster_id])
+    node_ids = [node.id for node in store.nodes_of(connection, [p.id for p in pools])]
+    lifecycle.cancel(connection, "cluster", [cluster_id])
+    lifecycle.cancel(connection, "node", node_ids)
+    lifecycle.cancel(connection, "clusterlint", store.run_ids(connection, cluster_id))
+
+
+# Applying
+
+
+def _node_identity(pool_row: Row[Any]) -> dict[str, str]:
+    """DOKS-style node name (`<pool>-<5 characters>`) and a Droplet id, as a string."""
+    suffix = "".join(secrets.choice(NODE_NAME_ALPHABET) for _ in range(5))
+    droplet_id = 10**8 + secrets.randbelow(9 * 10**8)
+    return {"name": f"{pool_row.name}-{suffix}", "droplet_id": str(droplet_id)}
+
+
+def _bring_up(connection: Connection, node: Row[Any], at: float) -> None:
+    pool_row = store.pool_by_id(connection, node.pool_id)
+    if pool_row is not None and node.state == "provisioning":
+        store.change_node(connection, node.id, state="running", updated_at=at,
+                          **_node_identity(pool_row))  # fmt: skip
+
+
+def provision(connection: Connection, cluster_id: str, at: float) -> None:
+    """Bring a provisioning cluster and its nodes to running."""
+    cluster = store.get_any(connection, cluster_id)
+    if cluster is None or cluster.state != "provisioning":
+        return
+    ipv4 = "" if cluster.ha else f"164.92.{secrets.randbelow(254) + 1}.{secrets.randbelow(254) + 1}"
+    store.change(connection, cluster.id, state="running", status_message="", ipv4=ipv4,
+                 updated_at=at)  # fmt: skip
+    pools = store.pools_of(connection, [cluster.id])
+    for node in store.nodes_of(connection, [p.id for p in pools]):
+        _bring_up(connection, node, at)
+    store.add_event(connection, cluster.id, "Cluster is running", at)
+
+
+def cluster_provisioned(connection: Connection, transition: Row[Any], _payload: dict) -> None:
+    provision(connection, transition.resource_id, transition.due_at)
+
+
+def cluster_upgraded(connection: Connection, transition: Row[Any], payload: dict) -> None:
+    cluster = store.get_any(connection, transition.resource_id)
+    if cluster is None or cluster.state != "upgrading":
+        return
+    store.change(connection, cluster.id, state="running", status_message="",
+                 version=payload["version"], updated_at=transition.due_at)  # fmt: skip
+    store.add_event(connection, cluster.id, f"Upgraded to {payload['version']}", transition.due_at)
+
+
+def node_provisioned(connection: Connection, transition: Row[Any], _payload: dict) -> None:
+    node = store.node_by_id(connection, transition.resource_id)
+    if node is not None:
+        _bring_up(connection, node, transition.due_at)
+
+
+def node_deleted(connection: Connection, transition: Row[Any], _payload: dict) -> None:
+    store.delete_node(connection, transition.resource_id)
+
+
+def clusterlint_ran(connection: Connection, transition: Row[Any], _payload: dict) -> None:
+    run = store.run_by_id(connection, transition.resource_id)
+    cluster = store.get_any(connection, run.cluster_id) if run is not None else None
+    if run is not None and cluster is not None:
+        found = diagnostics(connection, cluster, run.request)
+        store.finish_run(connection, run.id, found, transition.due_at)
+
+
+HANDLERS = {
+    CLUSTER_PROVISION: cluster_provisioned,
+    CLUSTER_UPGRADE: cluster_upgraded,
+    NODE_PROVISION: node_provisioned,
+    NODE_DELETE: node_deleted,
+    CLUSTERLINT_RUN: clusterlint_ran,
+}

@@ -1,0 +1,81 @@
+"""VPC rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Float,
+    Row,
+    String,
+    Table,
+    UniqueConstraint,
+    bindparam,
+    select,
+    update,
+)
+
+from localocean.core.db import savepoint
+from localocean.core.pagination import Page, PagedQuery
+from localocean.core.tables import account_id_column, metadata
+
+vpcs = Table(
+    "vpcs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    account_id_column(),
+    Column("name", String(255), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("region", String(16), nullable=False),
+    Column("ip_range", String(43), nullable=False),
+    Column("is_default", Boolean, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("account_id", "name", name="uq_vpcs_account_name"),
+)
+
+_OF_ACCOUNT = vpcs.c.account_id == bindparam("account_id")
+_LIST = PagedQuery(select(vpcs).where(_OF_ACCOUNT).order_by(vpcs.c.created_at, vpcs.c.id))
+_GET = select(vpcs).where(_OF_ACCOUNT, vpcs.c.id == bindparam("vpc_id"))
+
+
+def list_page(connection: Connection, account_id: str, page: Page) -> tuple[list[Row[Any]], int]:
+    return _LIST.fetch(connection, {"account_id": account_id}, page)
+
+
+def get(connection: Connection, account_id: str, vpc_id: str) -> Row[Any] | None:
+    return connection.execute(_GET, {"account_id": account_id, "vpc_id": vpc_id}).first()
+
+
+def all_of(connection: Connection, account_id: str) -> list[Row[Any]]:
+    return list(connection.execute(select(vpcs).where(vpcs.c.account_id == account_id)))
+
+
+def add(connection: Connection, **values: Any) -> None:
+    """Raises Duplicate if the account has a VPC of this name."""
+    with savepoint(connection):
+        connection.execute(vpcs.insert().values(**values))
+
+
+def change(connection: Connection, vpc_id: str, **values: Any) -> None:
+    """Raises Duplicate if a new name is taken."""
+    with savepoint(connection):
+        connection.execute(update(vpcs).where(vpcs.c.id == vpc_id).values(**values))
+
+
+def clear_default(connection: Connection, account_id: str, region: str) -> None:
+    connection.execute(
+        update(vpcs)
+        .where(vpcs.c.account_id == account_id, vpcs.c.region == region)
+        .values(is_default=False)
+    )
+
+
+def delete(connection: Connection, vpc_id: str) -> None:
+    connection.execute(vpcs.delete().where(vpcs.c.id == vpc_id))
+
+
+def delete_account(connection: Connection, account_id: str) -> None:
+    connection.execute(vpcs.delete().where(vpcs.c.account_id == account_id))

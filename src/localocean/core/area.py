@@ -1,0 +1,82 @@
+"""What an area of DigitalOcean's API declares about itself: one explicit object per area.
+
+The app, the schema, the lifecycle engine, the tags mechanism, seeding, resets and the status
+summary are all built from the list of areas in `localocean.areas`; nothing registers itself
+as a side effect of an import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Row, Select, Table
+
+from localocean.core.operations import Operations
+from localocean.core.timing import Durations
+
+if TYPE_CHECKING:
+    from localocean.core.seed import SeedContext
+    from localocean.core.services import Services
+
+TransitionHandler = Callable[[Connection, Row[Any], dict[str, Any]], None]
+# Does this account have a resource with this id? (account_id, resource_id)
+Exists = Callable[[Connection, str, str], bool]
+# How many resources of an area use a VPC (account_id, vpc_id): a VPC with members stays.
+VpcMembers = Callable[[Connection, str, str], int]
+
+
+@dataclass(frozen=True)
+class Taggable:
+    """A kind of resource that carries tags, through the one tags mechanism (`core/tags.py`)."""
+
+    resource_type: str
+    # Where a tag's `resources` object counts it (`images`) and the URI segment of
+    # `last_tagged_uri`; None for kinds DigitalOcean does not count there (clusters, pools).
+    listed_as: str | None = None
+    uri_segment: str | None = None
+    # Given, the kind can be tagged through `POST /v2/tags/{tag}/resources` and the id is checked.
+    exists: Exists | None = None
+    # Accepted by `POST /v2/tags/{tag}/resources` without a check: kinds LocalOcean does not
+    # model yet (droplets, volumes, ...), recorded and counted as DigitalOcean would.
+    on_trust: bool = False
+
+
+@dataclass(frozen=True)
+class SeedSection:
+    """The part of a seed document's account entry an area reads: `key: [item, ...]`."""
+
+    key: str
+    # Creates one item; returns how many extra things it made (counted under `extra`).
+    load: Callable[[SeedContext, Any], int]
+    extra: str | None = None
+
+
+class Runtime:
+    """Work an area does beside the requests (the image importer): started and stopped with the
+    server."""
+
+    def start(self) -> None:  # pragma: no cover - the default does nothing
+        return None
+
+    async def stop(self) -> None:  # pragma: no cover - the default does nothing
+        return None
+
+
+@dataclass(frozen=True)
+class Area:
+    name: str
+    operations: Operations = field(default_factory=Operations)
+    tables: tuple[Table, ...] = ()
+    # Transition kind -> the handler that applies it, and how long each kind takes.
+    transitions: Mapping[str, TransitionHandler] = field(default_factory=dict)
+    durations: Mapping[str, Durations] = field(default_factory=dict)
+    taggables: tuple[Taggable, ...] = ()
+    vpc_members: tuple[VpcMembers, ...] = ()
+    seed: SeedSection | None = None
+    # Remove everything the account has in this area (the account itself stays).
+    reset_account: Callable[[Connection, str], None] | None = None
+    # `localocean status`: name -> SELECT account_id, count(*) ... GROUP BY account_id
+    counts: Mapping[str, Select[Any]] = field(default_factory=dict)
+    runtime: Callable[[Services], Runtime] | None = None

@@ -1,0 +1,201 @@
+"""The database: one held connection, transactions, and schema migrations.
+
+Every query runs on the event loop's thread, so one connection serves the whole server, and a
+transaction never spans an `await`: handlers read the request body before they open one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    MetaData,
+    create_engine,
+    event,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.pool import StaticPool
+
+from localocean.core.tables import counters
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The newest migration: revisions are numbered, and each file is named after its revision.
+SCHEMA_REVISION = max(
+    path.name.partition("_")[0] for path in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py")
+)
+MEMORY_URLS = ("sqlite://", "sqlite:///:memory:")
+
+
+def _sqlite_setup(wal: bool):
+    def on_connect(dbapi_connection, _record) -> None:
+        # pysqlite emits no BEGIN before a SAVEPOINT, so SQLite would run each savepoint as a
+        # transaction of its own and commit it on RELEASE, whatever the outer transaction did.
+        # Taking over transaction control (SQLAlchemy's recipe) makes nested transactions real.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if wal:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
+
+
+def _driver(connection: Connection) -> Any:
+    return connection.connection.dbapi_connection
+
+
+def _begin(connection: Connection) -> None:
+    # Straight to the driver: the same BEGIN without a full SQLAlchemy execution per request.
+    _driver(connection).execute("BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    in_memory = url in MEMORY_URLS
+    if in_memory:
+        engine = create_engine(
+            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_setup(wal=not in_memory))
+    event.listen(engine, "begin", _begin)
+    return engine
+
+
+class Database:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self._connection: Connection | None = None
+
+    def _connected(self) -> Connection:
+        connection = self._connection
+        if connection is None or connection.closed:
+            connection = self._connection = self.engine.connect()
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One unit of work: all of it is committed, or none of it (a nested one is a savepoint)."""
+        connection = self._connected()
+        if connection.in_transaction():
+            with connection.begin_nested():
+                yield connection
+            return
+        try:
+            with connection.begin():
+                yield connection
+        except OperationalError:
+            # A lost server connection (PostgreSQL restarted): start afresh next time.
+            if connection.invalidated:
+                connection.close()
+                self._connection = None
+            raise
+
+    def current_revision(self) -> str | None:
+        try:
+            with self.transaction() as connection:
+                return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except (OperationalError, ProgrammingError):
+            return None
+
+    def migrate(self, metadata: MetaData) -> None:
+        """Bring the schema to the newest revision.
+
+        An empty database gets the current schema in one step and is stamped with its revision,
+        the way Alembic recommends for new databases; that also keeps Alembic out of start-up
+        for in-memory servers. An existing one is upgraded through the migrations.
+        """
+        revision = self.current_revision()
+        if revision == SCHEMA_REVISION:
+            return
+        with self.transaction() as connection:
+            empty = revision is None and not inspect(connection).get_table_names()
+            if empty:
+                metadata.create_all(connection)
+                connection.execute(
+                    text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                         "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))")
+                )  # fmt: skip
+                connection.execute(
+                    text("INSERT INTO alembic_version (version_num) VALUES (:revision)"),
+                    {"revision": SCHEMA_REVISION},
+                )
+                return
+        self.upgrade(metadata)
+
+    def upgrade(self, metadata: MetaData) -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        connection = self._connected()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a column by copying its table; with foreign keys on, dropping the
+            # old copy would cascade to the rows that refer to it (Alembic's advice).
+            _driver(connection).execute("PRAGMA foreign_keys=OFF")
+        try:
+            with self.transaction() as connection:
+                config.attributes["connection"] = connection
+                config.attributes["metadata"] = metadata
+                command.upgrade(config, "head")
+        finally:
+            if sqlite:
+                _driver(connection).execute("PRAGMA foreign_keys=ON")
+        log.info("database schema migrated to %s", SCHEMA_REVISION)
+
+    def dispose(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self.engine.dispose()
+
+
+def next_id(connection: Connection, name: str, start: int) -> int:
+    """The next id of counter `name`; the first is `start + 1` (areas start their ids where
+    DigitalOcean's real ones are, so they look real)."""
+    current = connection.execute(
+        select(counters.c.value).where(counters.c.name == name).with_for_update()
+    ).scalar()
+    if current is None:
+        value = start + 1
+        connection.execute(counters.insert().values(name=name, value=value))
+    else:
+        value = current + 1
+        connection.execute(update(counters).where(counters.c.name == name).values(value=value))
+    return value
+
+
+class Duplicate(Exception):
+    """A row would break a unique constraint; the store's caller says what that means."""
+
+
+@contextmanager
+def savepoint(connection: Connection) -> Iterator[None]:
+    """Run a write in a savepoint: a unique-constraint violation rolls back only the write and
+    is raised as Duplicate, and the surrounding transaction goes on."""
+    try:
+        with connection.begin_nested():
+            yield
+    except IntegrityError as exc:
+        raise Duplicate(str(exc.orig)) from exc

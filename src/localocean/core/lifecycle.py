@@ -1,0 +1,235 @@
+"""The lifecycle engine: a durable table of scheduled state changes and the worker applying them.
+
+Each area hands in the handlers of its transition kinds (`Area.transitions`). A due transition
+is applied in its own transaction together with the removal of its row, so a crash or restart
+never applies one twice and never loses one: pending rows are applied when the server is back.
+A transition whose kind has no handler (written by another version, or loaded from a state
+document) is never dropped: it stays pending and is logged. Start-up fails if a kind that has a
+duration has no handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, func, select, update
+
+from localocean.core.area import TransitionHandler
+from localocean.core.clock import Clock
+from localocean.core.db import Database
+from localocean.core.tables import clock_state, transitions
+from localocean.core.timing import Timing
+
+log = logging.getLogger(__name__)
+
+_BY_ID = select(transitions).where(transitions.c.id == bindparam("transition_id"))
+
+
+class Lifecycle:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        timing: Timing,
+        handlers: Mapping[str, TransitionHandler],
+    ):
+        missing = sorted(kind for kind in timing.durations if kind not in handlers)
+        if missing:
+            raise ValueError(f"timed transition kinds without a handler: {', '.join(missing)}")
+        self.db = db
+        self.clock = clock
+        self.timing = timing
+        self.handlers = dict(handlers)
+        handled = transitions.c.kind.in_(sorted(self.handlers))
+        self._due = (
+            select(transitions.c.id, transitions.c.kind)
+            .where(transitions.c.due_at <= bindparam("now"), handled)
+            .order_by(transitions.c.due_at, transitions.c.id)
+            .limit(100)
+        )
+        self._earliest = select(func.min(transitions.c.due_at)).where(handled)
+        self._unhandled = (
+            select(transitions.c.kind, func.count()).where(~handled).group_by(transitions.c.kind)
+        )
+        self._next_due: float | None = None
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def load(self) -> None:
+        """Read when the next transition is due (after a start, a reset or a state load)."""
+        with self.db.transaction() as connection:
+            self._next_due = self._earliest_due(connection)
+            for kind, count in connection.execute(self._unhandled):
+                log.error(
+                    "%d pending transition(s) of kind %r have no handler in this LocalOcean; "
+                    "they stay pending",
+                    count,
+                    kind,
+                )
+
+    def _earliest_due(self, connection: Connection) -> float | None:
+        return connection.execute(self._earliest).scalar()
+
+    def schedule(
+        self,
+        connection: Connection,
+        kind: str,
+        resource_type: str,
+        resource_id: str | int,
+        target: str,
+        payload: dict[str, Any] | None = None,
+        delay: float | None = None,
+        *,
+        account_id: str | None = None,
+    ) -> int:
+        if kind not in self.handlers:
+            raise ValueError(f"no handler for transition kind {kind!r}")
+        now = self.clock.now()
+        due_at = now + (self.timing.delay(kind) if delay is None else delay)
+        result = connection.execute(
+            transitions.insert().values(
+                kind=kind,
+                account_id=account_id,
+                resource_type=resource_type,
+                resource_id=str(resource_id),
+                target=target,
+                payload=payload or {},
+                due_at=due_at,
+                created_at=now,
+            )
+        )
+        # If the surrounding transaction rolls back, the worst case is one needless check.
+        if self._next_due is None or due_at < self._next_due:
+            self._next_due = due_at
+            self._wake.set()
+        return int(result.inserted_primary_key[0])
+
+    def cancel(
+        self, connection: Connection, resource_type: str, resource_ids: Iterable[str | int]
+    ) -> int:
+        """Drop what is scheduled for these resources (they are gone)."""
+        ids = [str(resource_id) for resource_id in resource_ids]
+        if not ids:
+            return 0
+        result = connection.execute(
+            transitions.delete().where(
+                transitions.c.resource_type == resource_type, transitions.c.resource_id.in_(ids)
+            )
+        )
+        return int(result.rowcount or 0)
+
+    @staticmethod
+    def cancel_account(connection: Connection, account_id: str) -> None:
+        connection.execute(transitions.delete().where(transitions.c.account_id == account_id))
+
+    @staticmethod
+    def scheduled_resources(connection: Connection, kind: str) -> list[str]:
+        """Ids of the resources with a transition of `kind` pending."""
+        stmt = select(transitions.c.resource_id).where(transitions.c.kind == kind)
+        return list(connection.execute(stmt).scalars())
+
+    def pending(self) -> int:
+        with self.db.transaction() as connection:
+            return int(
+                connection.execute(select(func.count()).select_from(transitions)).scalar_one()
+            )
+
+    def apply_if_due(self) -> int:
+        """Cheap when nothing is due: called before every request so reads see due changes."""
+        if self._next_due is None or self._next_due > self.clock.now():
+            return 0
+        return self.apply_due()
+
+    def apply_due(self) -> int:
+        applied = 0
+        while True:
+            with self.db.transaction() as connection:
+                batch = list(connection.execute(self._due, {"now": self.clock.now()}))
+            if not batch:
+                break
+            for transition_id, kind in batch:
+                applied += self._apply_one(transition_id, kind)
+        with self.db.transaction() as connection:
+            self._next_due = self._earliest_due(connection)
+        return applied
+
+    def _apply_one(self, transition_id: int, kind: str) -> int:
+        handler = self.handlers[kind]
+        remove = transitions.delete().where(transitions.c.id == transition_id)
+        try:
+            with self.db.transaction() as connection:
+                transition = connection.execute(_BY_ID, {"transition_id": transition_id}).first()
+                if transition is None:
+                    return 0
+                handler(connection, transition, transition.payload or {})
+                connection.execute(remove)
+            return 1
+        except Exception:
+            # A handler that fails would fail again: it is logged and dropped, never retried
+            # in a loop.
+            log.exception("transition %s (%s) failed; dropping it", transition_id, kind)
+            with self.db.transaction() as connection:
+                connection.execute(remove)
+            return 0
+
+    def advance(self, seconds: float) -> int:
+        self.clock.advance(seconds)
+        self.save_clock()
+        return self.apply_due()
+
+    def settle(self, max_steps: int = 10_000) -> int:
+        """Move the clock to each next due time until nothing is pending."""
+        applied = 0
+        for _ in range(max_steps):
+            with self.db.transaction() as connection:
+                due_at = self._earliest_due(connection)
+            if due_at is None:
+                break
+            self.clock.advance(max(0.0, due_at - self.clock.now()))
+            applied += self.apply_due()
+        self.save_clock()
+        return applied
+
+    def save_clock(self) -> None:
+        with self.db.transaction() as connection:
+            save_clock(connection, self.clock.offset, self.clock.frozen_at)
+
+    # The background worker: applies transitions as real time makes them due.
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            if self._next_due is None or self.clock.frozen:
+                timeout = 1.0
+            else:
+                timeout = min(1.0, max(0.005, self._next_due - self.clock.now()))
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            try:
+                self.apply_if_due()
+            except Exception:
+                log.exception("lifecycle worker step failed")
+
+
+def load_clock(connection: Connection) -> Row[Any] | None:
+    return connection.execute(select(clock_state).where(clock_state.c.id == 1)).first()
+
+
+def save_clock(connection: Connection, offset_seconds: float, frozen_at: float | None) -> None:
+    values = {"offset_seconds": offset_seconds, "frozen_at": frozen_at}
+    changed = connection.execute(update(clock_state).where(clock_state.c.id == 1).values(**values))
+    if not changed.rowcount:
+        connection.execute(clock_state.insert().values(id=1, **values))

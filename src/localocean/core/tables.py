@@ -1,0 +1,110 @@
+"""The shared tables (SQLAlchemy Core): accounts and tokens, id counters, the clock, scheduled
+transitions, tags. Each area's own tables are in its `store.py`; all share one `metadata`.
+
+Times are Unix epoch floats, so SQLite and PostgreSQL behave alike. JSON-valued columns use the
+JSON type (`Json`): the code reads and writes Python values, never JSON text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# A Python None is SQL NULL, not the JSON text `null`.
+Json = JSON(none_as_null=True)
+
+
+def account_id_column() -> Column[str]:
+    return Column(
+        "account_id", String(40), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("slug", String(255), nullable=False, unique=True),
+    Column("number", BigInteger, nullable=False, unique=True),
+    Column("name", String(255), nullable=False),
+    Column("email", String(255), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    account_id_column(),
+    Column("scopes", Json, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+clock_state = Table(
+    "clock_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("offset_seconds", Float, nullable=False),
+    Column("frozen_at", Float, nullable=True),
+)
+
+transitions = Table(
+    "transitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(64), nullable=False),
+    Column("account_id", String(40), nullable=True),
+    Column("resource_type", String(64), nullable=False),
+    Column("resource_id", String(64), nullable=False),
+    Column("target", String(64), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("due_at", Float, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_transitions_due_at", "due_at"),
+    Index("ix_transitions_resource", "resource_type", "resource_id"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    account_id_column(),
+    Column("name", String(255), nullable=False),
+    Column("name_key", String(255), nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("account_id", "name_key", name="uq_tags_account_name"),
+)
+
+tagged_resources = Table(
+    "tagged_resources",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tag_id", Integer, ForeignKey("tags.id", ondelete="CASCADE"), nullable=False),
+    Column("resource_type", String(32), nullable=False),
+    Column("resource_id", String(64), nullable=False),
+    Column("tagged_at", Float, nullable=False),
+    UniqueConstraint("tag_id", "resource_type", "resource_id", name="uq_tagged_resource"),
+    Index("ix_tagged_resources_resource", "resource_type", "resource_id"),
+)
+
+CORE_TABLES = (accounts, tokens, counters, clock_state, transitions, tags, tagged_resources)

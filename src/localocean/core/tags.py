@@ -1,0 +1,154 @@
+"""The one tags mechanism, for every taggable resource (images, clusters, node pools, ...).
+
+A tag belongs to an account, keeps the spelling it was first created with, and is matched
+case-insensitively. Taggings are rows (tag, resource type, resource id), in the order they were
+made. Areas declare their taggable kinds (`Area.taggables`); the `/v2/tags` API is the `tags`
+area.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy.exc import IntegrityError
+
+from localocean.core.errors import Unprocessable
+from localocean.core.tables import tagged_resources, tags
+from localocean.core.validation import Body
+
+NAME = re.compile(r"[a-zA-Z0-9_\-:]+")
+MAX_NAME = 255
+
+_FIND = select(tags).where(
+    tags.c.account_id == bindparam("account_id"), tags.c.name_key == bindparam("name_key")
+)
+_NAMES_FOR = (
+    select(tagged_resources.c.resource_id, tags.c.name)
+    .join(tags, tags.c.id == tagged_resources.c.tag_id)
+    .where(
+        tags.c.account_id == bindparam("account_id"),
+        tagged_resources.c.resource_type == bindparam("resource_type"),
+        tagged_resources.c.resource_id.in_(bindparam("resource_ids", expanding=True)),
+    )
+    .order_by(tagged_resources.c.id)
+)
+
+
+def valid_name(name: Any) -> bool:
+    return isinstance(name, str) and 0 < len(name) <= MAX_NAME and bool(NAME.fullmatch(name))
+
+
+def names_in(body: Body, field: str = "tags") -> list[str] | None:
+    """A request's list of tag names, checked, without repeats; None if not given."""
+    names = body.str_list(field)
+    if names is None:
+        return None
+    for name in names:
+        if not valid_name(name):
+            raise Unprocessable(f"{field}: {name!r} is not a valid tag name")
+    return list(dict.fromkeys(names))
+
+
+def find(connection: Connection, account_id: str, name: str) -> Row[Any] | None:
+    return connection.execute(_FIND, {"account_id": account_id, "name_key": name.lower()}).first()
+
+
+def ensure(connection: Connection, account_id: str, name: str, now: float) -> Row[Any]:
+    """The tag with this name, created if needed; the first spelling stays canonical."""
+    found = find(connection, account_id, name)
+    if found is None:
+        try:
+            with connection.begin_nested():
+                connection.execute(
+                    tags.insert().values(
+                        account_id=account_id, name=name, name_key=name.lower(), created_at=now
+                    )
+                )
+        except IntegrityError:
+            pass  # created meanwhile under another spelling: that one is canonical
+        found = find(connection, account_id, name)
+    assert found is not None
+    return found
+
+
+def _tagging(tag_id: int, resource_type: str, resource_id: str) -> Any:
+    return (
+        (tagged_resources.c.tag_id == tag_id)
+        & (tagged_resources.c.resource_type == resource_type)
+        & (tagged_resources.c.resource_id == resource_id)
+    )
+
+
+def add(
+    connection: Connection,
+    account_id: str,
+    resource_type: str,
+    resource_id: str | int,
+    names: Iterable[str],
+    now: float,
+) -> None:
+    """Tag a resource with these names (tags created on use); existing taggings stay."""
+    for name in names:
+        tag = ensure(connection, account_id, name, now)
+        stmt = select(tagged_resources.c.id).where(
+            _tagging(tag.id, resource_type, str(resource_id))
+        )
+        if connection.execute(stmt).first() is None:
+            connection.execute(
+                tagged_resources.insert().values(
+                    tag_id=tag.id,
+                    resource_type=resource_type,
+                    resource_id=str(resource_id),
+                    tagged_at=now,
+                )
+            )
+
+
+def remove(connection: Connection, tag_id: int, resource_type: str, resource_id: str) -> None:
+    connection.execute(
+        tagged_resources.delete().where(_tagging(tag_id, resource_type, resource_id))
+    )
+
+
+def replace(
+    connection: Connection,
+    account_id: str,
+    resource_type: str,
+    resource_id: str | int,
+    names: Iterable[str],
+    now: float,
+) -> None:
+    """Make these names, in this order, the resource's tags."""
+    untag(connection, resource_type, [resource_id])
+    add(connection, account_id, resource_type, resource_id, names, now)
+
+
+def untag(connection: Connection, resource_type: str, resource_ids: Iterable[str | int]) -> None:
+    """Remove every tag from these resources (they are deleted or leave the account)."""
+    ids = [str(resource_id) for resource_id in resource_ids]
+    if ids:
+        connection.execute(
+            tagged_resources.delete().where(
+                tagged_resources.c.resource_type == resource_type,
+                tagged_resources.c.resource_id.in_(ids),
+            )
+        )
+
+
+def names_for(
+    connection: Connection, account_id: str, resource_type: str, resource_ids: Iterable[str | int]
+) -> dict[str, list[str]]:
+    """Tag names on each of these resources, oldest tagging first: one query for a page."""
+    found: dict[str, list[str]] = {str(resource_id): [] for resource_id in resource_ids}
+    if found:
+        params = {
+            "account_id": account_id,
+            "resource_type": resource_type,
+            "resource_ids": list(found),
+        }
+        for resource_id, name in connection.execute(_NAMES_FOR, params):
+            found[resource_id].append(name)
+    return found

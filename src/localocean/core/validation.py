@@ -1,0 +1,99 @@
+"""Reading request bodies field by field, with DigitalOcean-style 422 errors naming the field.
+
+`null` means "not given", as real clients (Ansible, Terraform) send it; unknown fields are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from localocean.core.errors import Unprocessable
+
+_MISSING = object()
+MAX_ID_DIGITS = 18  # integer ids are 64-bit
+
+
+def integer_id(text: str) -> int | None:
+    """A numeric path id (image, action), or None if it cannot be one."""
+    return int(text) if text.isdigit() and len(text) <= MAX_ID_DIGITS else None
+
+
+class Body:
+    def __init__(self, payload: Any):
+        if payload is None:
+            payload = {}
+        if not isinstance(payload, dict):
+            raise Unprocessable("request body must be a JSON object")
+        self.data: dict[str, Any] = {k: v for k, v in payload.items() if v is not None}
+
+    def has(self, name: str) -> bool:
+        return name in self.data
+
+    def str(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        max_length: int | None = None,
+        pattern: re.Pattern[str] | None = None,
+        pattern_hint: str = "contains invalid characters",
+        allow_empty: bool = False,
+    ) -> str | None:
+        value = self.data.get(name, _MISSING)
+        if value is _MISSING or (value == "" and not allow_empty and required):
+            if required:
+                raise Unprocessable(f"{name} is required")
+            return None
+        if not isinstance(value, str):
+            raise Unprocessable(f"{name} must be a string")
+        if max_length is not None and len(value) > max_length:
+            raise Unprocessable(f"{name} must be at most {max_length} characters")
+        if pattern is not None and value and not pattern.fullmatch(value):
+            raise Unprocessable(f"{name} {pattern_hint}")
+        return value
+
+    def bool(self, name: str) -> bool | None:
+        value = self.data.get(name, _MISSING)
+        if value is _MISSING:
+            return None
+        if not isinstance(value, bool):
+            raise Unprocessable(f"{name} must be a boolean")
+        return value
+
+    def int(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> int | None:
+        value = self.data.get(name, _MISSING)
+        if value is _MISSING:
+            if required:
+                raise Unprocessable(f"{name} is required")
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Unprocessable(f"{name} must be an integer")
+        if minimum is not None and value < minimum:
+            raise Unprocessable(f"{name} must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise Unprocessable(f"{name} must be at most {maximum}")
+        return value
+
+    def list(self, name: str, *, required: bool = False) -> list[Any] | None:
+        value = self.data.get(name, _MISSING)
+        if value is _MISSING:
+            if required:
+                raise Unprocessable(f"{name} is required")
+            return None
+        if not isinstance(value, list):
+            raise Unprocessable(f"{name} must be an array")
+        return value
+
+    def str_list(self, name: str, *, required: bool = False) -> list[str] | None:
+        values = self.list(name, required=required)
+        if values is not None and not all(isinstance(v, str) for v in values):
+            raise Unprocessable(f"{name} must be an array of strings")
+        return values

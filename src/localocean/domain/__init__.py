@@ -1,1 +1,0 @@
-"""Behaviour of each resource: validation, state machines and catalogs. No HTTP, no SQL."""

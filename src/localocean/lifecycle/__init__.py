@@ -1,1 +1,0 @@
-"""The clock and the engine that moves resources between states."""

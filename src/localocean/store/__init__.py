@@ -1,1 +1,0 @@
-"""Persistence: SQLAlchemy models, repositories and Alembic migrations."""
