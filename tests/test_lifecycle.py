@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from localocean.app import build_services
@@ -12,9 +13,11 @@ from localocean.areas import AREAS
 from localocean.areas.actions import rules as actions
 from localocean.config import Settings
 from localocean.core import accounts
+from localocean.core.area import Area
 from localocean.core.clock import parse_rfc3339
 from localocean.core.db import Database
 from localocean.core.tables import transitions
+from localocean.core.timing import Durations
 from tests.conftest import new_token
 
 
@@ -137,3 +140,50 @@ def test_clock_follows_real_time_and_can_be_advanced(start_server, clients) -> N
             response = control.post("/_localocean/clock/advance", json=bad)
             assert response.status_code == 422
             assert response.json()["id"] == "unprocessable_entity"
+
+
+def test_a_transition_without_a_handler_stays_pending(
+    backend, start_server, clients, tmp_path: Path
+) -> None:
+    """Written by another LocalOcean version or loaded from a state document: never dropped."""
+    args, _ = backend.durable(tmp_path)
+    server = start_server("--timing", "instant", database=args)
+    with clients.http(server.url, None) as control:
+        state = control.get("/_localocean/state").json()
+        state["tables"]["transitions"].append(
+            {
+                "id": 1, "kind": "droplet.boot", "account_id": None, "resource_type": "droplet",
+                "resource_id": "1", "target": "active", "payload": {}, "due_at": 0.0,
+                "created_at": 0.0,
+            }
+        )  # fmt: skip
+        assert control.put("/_localocean/state", json=state).status_code == 200
+        assert control.get("/_localocean/clock").json()["pending"] == 1
+        settled = control.post("/_localocean/clock/settle").json()
+        assert (settled["applied"], settled["pending"]) == (0, 1)
+    server.restart()
+    with clients.http(server.url, None) as control:
+        assert control.get("/_localocean/clock").json()["pending"] == 1
+    assert "'droplet.boot' have no handler" in server.logs()
+
+
+def test_start_up_fails_when_a_timed_kind_has_no_handler() -> None:
+    broken = Area("broken", durations={"broken.step": Durations(1.0, 2.0)})
+    with pytest.raises(ValueError, match=r"broken\.step"):
+        build_services(Settings(in_memory=True), [*AREAS, broken])
+
+
+def test_deleting_a_cluster_cancels_what_its_nodes_had_scheduled(start_server, clients) -> None:
+    server = start_server("--timing", "manual")
+    with clients.http(server.url, new_token()) as http, clients.http(server.url, None) as control:
+        body = {"name": "c", "region": "nyc1", "version": "latest",
+                "node_pools": [{"name": "a", "size": "s-2vcpu-4gb", "count": 1}]}  # fmt: skip
+        cluster = http.post("/v2/kubernetes/clusters", json=body).json()["kubernetes_cluster"]
+        path = f"/v2/kubernetes/clusters/{cluster['id']}"
+        pool = {"name": "b", "size": "s-2vcpu-4gb", "count": 2}
+        assert http.post(f"{path}/node_pools", json=pool).status_code == 201
+        assert http.post(f"{path}/clusterlint", json={}).status_code == 202
+        # The cluster, two new nodes and a clusterlint run are waiting on the clock.
+        assert control.get("/_localocean/clock").json()["pending"] == 4
+        assert http.delete(path).status_code == 204
+        assert control.get("/_localocean/clock").json()["pending"] == 0

@@ -8,14 +8,26 @@ from localocean.core.clock import Clock
 from localocean.core.db import Database
 from localocean.core.errors import Unauthorized
 
+# Tokens remembered without a database read; the oldest is forgotten first beyond this, so
+# memory stays flat however many distinct tokens arrive.
+CACHE_SIZE = 10_000
+
 
 class Authenticator:
-    def __init__(self, mode: str, db: Database, clock: Clock, grants: list[TokenGrant]):
+    def __init__(
+        self,
+        mode: str,
+        db: Database,
+        clock: Clock,
+        grants: list[TokenGrant],
+        cache_size: int = CACHE_SIZE,
+    ):
         self.mode = mode
         self.db = db
         self.clock = clock
         self.grants = grants
         self.allowed = {accounts.hash_token(grant.token) for grant in grants}
+        self.cache_size = cache_size
         self._cache: dict[str, Principal] = {}
 
     def allow(self, token_hashes: list[str]) -> None:
@@ -53,5 +65,7 @@ class Authenticator:
                     raise Unauthorized()
             else:
                 principal = accounts.open_account(connection, token, self.clock.now())
+        if len(self._cache) >= self.cache_size:
+            del self._cache[next(iter(self._cache))]
         self._cache[token] = principal
         return principal

@@ -6,9 +6,15 @@ import time
 from datetime import UTC, datetime
 
 
+def wall_time() -> float:
+    """Real time, for what must follow the wall clock whatever LocalOcean's clock says (rate
+    limits); everything else asks a Clock."""
+    return time.time()
+
+
 class Clock:
     def __init__(self, *, frozen: bool, offset: float = 0.0, frozen_at: float | None = None):
-        real = time.time()
+        real = wall_time()
         # Time never runs backwards across restarts, whichever mode the previous run used.
         if frozen:
             self.frozen_at: float | None = max(frozen_at or 0.0, real + offset)
@@ -24,14 +30,14 @@ class Clock:
     def now(self) -> float:
         if self.frozen_at is not None:
             return self.frozen_at
-        return time.time() + self.offset
+        return wall_time() + self.offset
 
     def set_frozen(self, frozen: bool) -> None:
         """Stop the clock where it is (manual timing) or let it follow real time again."""
         if frozen and self.frozen_at is None:
             self.frozen_at = self.now()
         elif not frozen and self.frozen_at is not None:
-            self.offset = self.frozen_at - time.time()
+            self.offset = self.frozen_at - wall_time()
             self.frozen_at = None
 
     def advance(self, seconds: float) -> None:

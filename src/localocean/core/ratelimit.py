@@ -1,29 +1,40 @@
-"""Per-token sliding-window rate limits, reported in DigitalOcean's ratelimit-* headers."""
+"""Per-token sliding-window rate limits, reported in DigitalOcean's ratelimit-* headers.
+
+Windows follow the wall clock (DigitalOcean's `ratelimit-reset` is a real epoch time), not
+LocalOcean's movable clock. Keys that have been idle for longer than the longest window carry
+no information any more and are forgotten, so memory follows the active tokens only.
+"""
 
 from __future__ import annotations
 
 import math
-import time
 from collections import deque
+from collections.abc import Callable
 
 from localocean.config import DEFAULT_RATE_LIMIT, RateLimit
+from localocean.core.clock import wall_time
 
 Headers = list[tuple[bytes, bytes]]
 
 
 class RateLimiter:
-    def __init__(self, limit: RateLimit):
+    def __init__(self, limit: RateLimit, now: Callable[[], float] = wall_time):
         # With limits off, requests are still counted against the defaults so that the headers
         # clients read stay meaningful; nothing is ever refused.
         self.enforce = limit.enabled
         self.windows = (
             limit.windows if limit.enabled else RateLimit.parse(DEFAULT_RATE_LIMIT).windows
         )
+        self.now = now
+        self._longest = max(seconds for _, seconds in self.windows)
         self._hits: dict[str, list[deque[float]]] = {}
+        self._next_sweep = now() + self._longest
 
     def hit(self, key: str) -> tuple[Headers, int | None]:
         """Count one request; returns the headers and, when refused, the seconds to wait."""
-        now = time.time()
+        now = self.now()
+        if now >= self._next_sweep:
+            self._sweep(now)
         queues = self._hits.get(key)
         if queues is None:
             queues = self._hits[key] = [deque() for _ in self.windows]
@@ -52,6 +63,22 @@ class RateLimiter:
             headers.append((b"retry-after", str(wait).encode()))
             return headers, wait
         return headers, None
+
+    def _sweep(self, now: float) -> None:
+        """Forget the keys with no hit inside any window: once per longest window, so the cost
+        per request stays constant."""
+        horizon = now - self._longest
+        idle = [
+            key for key, queues in self._hits.items() if all(q[-1] <= horizon for q in queues if q)
+        ]
+        for key in idle:
+            del self._hits[key]
+        self._next_sweep = now + self._longest
+
+    @property
+    def tracked(self) -> int:
+        """How many keys are remembered."""
+        return len(self._hits)
 
     def reset(self) -> None:
         self._hits.clear()
