@@ -47,7 +47,7 @@ def test_a_token_seen_within_the_window_keeps_its_count() -> None:
     wall.now += 1800
     limiter.hit("other")  # may sweep; `busy` is not idle
     wall.now += 1799
-    headers, refused = limiter.hit("busy")
+    _, refused = limiter.hit("busy")
     assert refused is not None, "the three hits of the last hour still count"
     wall.now += 2
     _headers, refused = limiter.hit("busy")

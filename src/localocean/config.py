@@ -36,7 +36,9 @@ class RateLimit:
         windows = []
         for part in text.split(","):
             count, _, unit = part.strip().partition("/")
-            if not count.strip().isdigit() or unit.strip() not in units or int(count) < 1:
+            count = count.strip()
+            valid = count.isascii() and count.isdigit() and unit.strip() in units
+            if not valid or int(count) < 1:
                 raise ValueError(
                     f"invalid rate limit {part.strip()!r}: expected e.g. 5000/h,250/min"
                 )
@@ -58,7 +60,7 @@ def parse_size(text: str) -> int:
         number, unit = cleaned[:-1], cleaned[-1]
     try:
         size = int(float(number) * units[unit])
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(f"invalid size {text!r}: expected e.g. 100G or 512M") from None
     if size <= 0:
         raise ValueError(f"invalid size {text!r}: must be more than zero")

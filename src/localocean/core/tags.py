@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select
-from sqlalchemy.exc import IntegrityError
 
+from localocean.core.db import Duplicate, savepoint
 from localocean.core.errors import Unprocessable
 from localocean.core.tables import tagged_resources, tags
 from localocean.core.validation import Body
@@ -61,13 +61,13 @@ def ensure(connection: Connection, account_id: str, name: str, now: float) -> Ro
     found = find(connection, account_id, name)
     if found is None:
         try:
-            with connection.begin_nested():
+            with savepoint(connection):
                 connection.execute(
                     tags.insert().values(
                         account_id=account_id, name=name, name_key=name.lower(), created_at=now
                     )
                 )
-        except IntegrityError:
+        except Duplicate:
             pass  # created meanwhile under another spelling: that one is canonical
         found = find(connection, account_id, name)
     assert found is not None

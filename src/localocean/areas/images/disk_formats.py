@@ -61,6 +61,10 @@ def _need(data: bytes, size: int) -> None:
         raise NeedMore(size)
 
 
+ISO_MAGIC_AT = 0x8001
+EXPECTED = "expected raw (MBR or GPT), qcow2, VHDX, VDI or VMDK"
+
+
 def identify(data: bytes, complete: bool = False) -> Disk:
     """The format and virtual size of the image that starts with `data`.
 
@@ -90,8 +94,13 @@ def _identify(data: bytes) -> Disk:
         return _vdi(data)
     _need(data, 1024)
     if data[510:512] == b"\x55\xaa":
+        # Installer ISOs are hybrid: an MBR for USB sticks and the ISO 9660 volume descriptor
+        # at 0x8001. They boot installers, not Droplets.
+        _need(data, ISO_MAGIC_AT + 5)
+        if data[ISO_MAGIC_AT : ISO_MAGIC_AT + 5] == b"CD001":
+            raise DiskError(f"unsupported image format: an ISO 9660 installer image; {EXPECTED}")
         return Disk("raw-gpt" if data[512:520] == b"EFI PART" else "raw-mbr", None)
-    raise DiskError("unsupported image format: expected raw (MBR or GPT), qcow2, VHDX, VDI or VMDK")
+    raise DiskError(f"unsupported image format: {EXPECTED}")
 
 
 def _qcow2(data: bytes) -> Disk:

@@ -47,10 +47,11 @@ def upgrades(current: str) -> list[str]:
     """Newer versions a cluster may move to: a newer patch of its minor, or the next minor."""
     try:
         major, minor_number = (int(p) for p in upstream(current).split(".")[:2])
+        current_key = _key(current)
     except ValueError:
         return []
     allowed = {f"{major}.{minor_number}", f"{major}.{minor_number + 1}"}
-    newer = [slug for slug in VERSIONS if _key(slug) > _key(current) and minor(slug) in allowed]
+    newer = [slug for slug in VERSIONS if _key(slug) > current_key and minor(slug) in allowed]
     return sorted(newer, key=_key)
 
 

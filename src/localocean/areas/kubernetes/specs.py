@@ -276,8 +276,25 @@ def subnets(body: Body, vpc: Row[Any]) -> tuple[str, str]:
                 raise Unprocessable(f"{field} overlaps the VPC or the other cluster subnet")
             chosen.append(given)
             continue
-        candidate = ipaddress.ip_network(default)
-        while candidate.overlaps(vpc_range) or any(candidate.overlaps(c) for c in chosen):
-            candidate = ipaddress.ip_network((int(candidate.network_address) + (1 << 16), 16))
-        chosen.append(candidate)
+        chosen.append(_free_default(default, [vpc_range, *chosen], field))
     return str(chosen[0]), str(chosen[1])
+
+
+def _free_default(
+    default: str, taken: list[ipaddress.IPv4Network], field: str
+) -> ipaddress.IPv4Network:
+    """The default /16 or the next free private /16 after it: the rest of 10.0.0.0/8 (wrapping
+    around), then 172.16.0.0/12, then 192.168.0.0/16."""
+    first = ipaddress.ip_network(default)
+    ten = list(ipaddress.ip_network("10.0.0.0/8").subnets(new_prefix=16))
+    start = ten.index(first) if first in ten else 0
+    candidates = [
+        *ten[start:],
+        *ten[:start],
+        *ipaddress.ip_network("172.16.0.0/12").subnets(new_prefix=16),
+        ipaddress.ip_network("192.168.0.0/16"),
+    ]
+    for candidate in candidates:
+        if not any(candidate.overlaps(network) for network in taken):
+            return candidate
+    raise Unprocessable(f"no private /16 is free for {field}; give {field}")
