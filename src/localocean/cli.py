@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 import socket
-import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +20,12 @@ from localocean.config import (
     parse_size,
 )
 
+if TYPE_CHECKING:
+    import asyncio
+    import ssl
+    from collections.abc import Callable
+    from types import FrameType
+
 cli = typer.Typer(
     help="LocalOcean: a DigitalOcean API v2 server on your own machine.",
     no_args_is_help=True,
@@ -28,8 +33,8 @@ cli = typer.Typer(
 )
 
 
-def _option(help: str, env: str, **kwargs: object) -> typer.models.OptionInfo:
-    return typer.Option(help=help, envvar=f"LOCALOCEAN_{env}", show_envvar=True, **kwargs)
+def _option(help: str, env: str) -> typer.models.OptionInfo:
+    return typer.Option(help=help, envvar=f"LOCALOCEAN_{env}", show_envvar=True)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -162,15 +167,17 @@ def serve(
     url = f"{'https' if settings.tls else 'http'}://{shown_host}:{bound_port}"
 
     @cache
-    def tls_context() -> object:
+    def tls_context() -> ssl.SSLContext:
         return LocalCA(settings.data_dir).server_context([settings.host])
 
     if settings.tls:
         tls_context()
     local_hosts = {"localhost", "127.0.0.1", "::1", settings.host}
 
-    def listener(listening: socket.socket, protocol_factory: object) -> Listener:
-        return Listener(listening, protocol_factory, tls_context, local_hosts)  # type: ignore[arg-type]
+    def listener(
+        listening: socket.socket, protocol_factory: Callable[[], asyncio.Protocol]
+    ) -> Listener:
+        return Listener(listening, protocol_factory, tls_context, local_hosts)
 
     class Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -178,8 +185,8 @@ def serve(
             if not self.should_exit:
                 print(banner(settings, url), flush=True)
 
-        def handle_exit(self, sig: int, frame: object) -> None:
-            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            super().handle_exit(sig, frame)
             # uvicorn re-raises the signal after its graceful shutdown; a clean stop exits 0.
             self._captured_signals.clear()
 
@@ -200,13 +207,26 @@ TokenOption = Annotated[
 ]
 
 
-def _call(url: str, token: str | None, method: str, path: str, **kwargs: object) -> object:
+def _call(
+    url: str,
+    token: str | None,
+    method: str,
+    path: str,
+    *,
+    json: object = None,
+    content: bytes | None = None,
+) -> object:
     import httpx
 
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         response = httpx.request(
-            method, f"{url.rstrip('/')}/_localocean{path}", headers=headers, timeout=120, **kwargs
+            method,
+            f"{url.rstrip('/')}/_localocean{path}",
+            headers=headers,
+            timeout=120,
+            json=json,
+            content=content,
         )
     except httpx.HTTPError as exc:
         typer.echo(f"localocean: cannot reach {url}: {exc}", err=True)
@@ -365,4 +385,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

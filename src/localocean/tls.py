@@ -9,19 +9,24 @@ import ipaddress
 import os
 import ssl
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 API_HOSTS = ("api.digitalocean.com", "cloud.digitalocean.com")
 LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
-def _write_key(path: Path, key: object) -> None:
+def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
     """A private key as PEM, readable by its owner only (mode set before anything is written)."""
     from cryptography.hazmat.primitives import serialization
 
     path.write_bytes(b"")
     path.chmod(0o600)
     path.write_bytes(
-        key.private_bytes(  # type: ignore[attr-defined]
+        key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
@@ -29,7 +34,9 @@ def _write_key(path: Path, key: object) -> None:
     )
 
 
-def self_signed_ca(organization: str, common_name: str, start: datetime.datetime) -> tuple:
+def self_signed_ca(
+    organization: str, common_name: str, start: datetime.datetime
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     """A new CA: an EC P-256 key and its self-signed certificate, valid ten years from `start`.
     Used for LocalOcean's own CA and for each Kubernetes cluster's."""
     from cryptography import x509
@@ -126,6 +133,12 @@ class LocalCA:
         self.ensure()
         ca_key = serialization.load_pem_private_key(self.key_path.read_bytes(), None)
         ca_cert = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
+        ca_public_key = ca_cert.public_key()
+        # The CA's key is EC P-256, as self_signed_ca creates it.
+        if not isinstance(ca_key, ec.EllipticCurvePrivateKey) or not isinstance(
+            ca_public_key, ec.EllipticCurvePublicKey
+        ):
+            raise ValueError(f"the CA in {self.directory} does not have an EC key")
         names: list[x509.GeneralName] = []
         for name in dict.fromkeys([*LOCAL_NAMES, *API_HOSTS, *extra_names]):
             if not name or name in ("0.0.0.0", "::"):
@@ -147,9 +160,7 @@ class LocalCA:
             .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_public_key), False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
             .sign(ca_key, hashes.SHA256())
         )

@@ -106,7 +106,9 @@ class Lifecycle:
         if self._next_due is None or due_at < self._next_due:
             self._next_due = due_at
             self._wake.set()
-        return int(result.inserted_primary_key[0])
+        key = result.inserted_primary_key
+        assert key is not None  # a single-row insert without RETURNING always has one
+        return int(key[0])
 
     def cancel(
         self, connection: Connection, resource_type: str, resource_ids: Iterable[str | int]

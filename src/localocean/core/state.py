@@ -82,7 +82,7 @@ def summary(connection: Connection, areas: Sequence[Area]) -> list[dict[str, Any
     }
     for area in areas:
         for key, stmt in area.counts.items():
-            counts = dict(connection.execute(stmt).all())
+            counts: dict[str, int] = dict(connection.execute(stmt).all())
             for account_id, entry in result.items():
                 entry[key] = counts.get(account_id, 0)
     return list(result.values())

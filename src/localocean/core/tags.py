@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import Connection, Row, bindparam, select
 
@@ -37,7 +37,7 @@ _NAMES_FOR = (
 )
 
 
-def valid_name(name: Any) -> bool:
+def valid_name(name: object) -> TypeGuard[str]:
     return isinstance(name, str) and 0 < len(name) <= MAX_NAME and bool(NAME.fullmatch(name))
 
 

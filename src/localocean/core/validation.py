@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 from typing import Any
 
@@ -20,26 +21,29 @@ def integer_id(text: str) -> int | None:
 
 
 class Body:
+    # The readers are named after the JSON types they return (`body.str(...)`), so inside the
+    # class those names are the methods: annotations spell the types `builtins.str` etc.
+
     def __init__(self, payload: Any):
         if payload is None:
             payload = {}
         if not isinstance(payload, dict):
             raise Unprocessable("request body must be a JSON object")
-        self.data: dict[str, Any] = {k: v for k, v in payload.items() if v is not None}
+        self.data: dict[builtins.str, Any] = {k: v for k, v in payload.items() if v is not None}
 
-    def has(self, name: str) -> bool:
+    def has(self, name: builtins.str) -> builtins.bool:
         return name in self.data
 
     def str(
         self,
-        name: str,
+        name: builtins.str,
         *,
-        required: bool = False,
-        max_length: int | None = None,
-        pattern: re.Pattern[str] | None = None,
-        pattern_hint: str = "contains invalid characters",
-        allow_empty: bool = False,
-    ) -> str | None:
+        required: builtins.bool = False,
+        max_length: builtins.int | None = None,
+        pattern: re.Pattern[builtins.str] | None = None,
+        pattern_hint: builtins.str = "contains invalid characters",
+        allow_empty: builtins.bool = False,
+    ) -> builtins.str | None:
         value = self.data.get(name, _MISSING)
         if value is _MISSING or (value == "" and not allow_empty and required):
             if required:
@@ -53,7 +57,7 @@ class Body:
             raise Unprocessable(f"{name} {pattern_hint}")
         return value
 
-    def bool(self, name: str) -> bool | None:
+    def bool(self, name: builtins.str) -> builtins.bool | None:
         value = self.data.get(name, _MISSING)
         if value is _MISSING:
             return None
@@ -63,12 +67,12 @@ class Body:
 
     def int(
         self,
-        name: str,
+        name: builtins.str,
         *,
-        required: bool = False,
-        minimum: int | None = None,
-        maximum: int | None = None,
-    ) -> int | None:
+        required: builtins.bool = False,
+        minimum: builtins.int | None = None,
+        maximum: builtins.int | None = None,
+    ) -> builtins.int | None:
         value = self.data.get(name, _MISSING)
         if value is _MISSING:
             if required:
@@ -82,7 +86,9 @@ class Body:
             raise Unprocessable(f"{name} must be at most {maximum}")
         return value
 
-    def list(self, name: str, *, required: bool = False) -> list[Any] | None:
+    def list(
+        self, name: builtins.str, *, required: builtins.bool = False
+    ) -> builtins.list[Any] | None:
         value = self.data.get(name, _MISSING)
         if value is _MISSING:
             if required:
@@ -92,7 +98,9 @@ class Body:
             raise Unprocessable(f"{name} must be an array")
         return value
 
-    def str_list(self, name: str, *, required: bool = False) -> list[str] | None:
+    def str_list(
+        self, name: builtins.str, *, required: builtins.bool = False
+    ) -> builtins.list[builtins.str] | None:
         values = self.list(name, required=required)
         if values is not None and not all(isinstance(v, str) for v in values):
             raise Unprocessable(f"{name} must be an array of strings")

@@ -75,15 +75,16 @@ def list_page(
     public = [] if private or tag_name else catalog.listed(kind)
     offset, limit = page.offset, page.size
     include_own = kind is None
-    page = public[offset : offset + limit]
-    own_limit = limit - len(page)
-    rows, own_total = [], 0
+    public_part = public[offset : offset + limit]
+    own_limit = limit - len(public_part)
+    rows: list[Row[Any]] = []
+    own_total = 0
     if include_own and own_limit > 0:
         own_offset = max(0, offset - len(public))
         rows, own_total = store.list_page(connection, account_id, own_offset, own_limit, tag_name)
     elif include_own:  # the page is all public images; the total still counts the account's
         own_total = store.list_page(connection, account_id, 0, 1, tag_name)[1]
-    return page + render_many(connection, account_id, rows), len(public) + own_total
+    return public_part + render_many(connection, account_id, rows), len(public) + own_total
 
 
 def render_many(connection: Connection, account_id: str, rows: list[Row[Any]]) -> list[dict]:

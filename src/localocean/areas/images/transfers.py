@@ -34,7 +34,8 @@ def start(connection: Connection, account_id: str, image_id: str, payload: Any, 
     team = body.data.get("recipient_uuid")
     if (email is None) == (team is None):
         raise BadRequest("give exactly one of recipient_email and recipient_uuid")
-    if not isinstance(email or team, str) or not (email or team).strip():
+    recipient = email or team
+    if not isinstance(recipient, str) or not recipient.strip():
         raise BadRequest("the recipient must be a non-empty string")
     if image.type != "snapshot":
         raise BadRequest("Only snapshot images may be transferred to another account.")

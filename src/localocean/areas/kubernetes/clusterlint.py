@@ -14,7 +14,7 @@ from localocean.core.errors import NotFound, Unprocessable
 
 def diagnostics(connection: Connection, cluster: Row[Any], request: dict) -> list[dict]:
     pools = store.pools_of(connection, [cluster.id])
-    nodes = sum(p.count for p in pools)
+    nodes = sum(store.pool_count(p) for p in pools)
     obj = {"name": cluster.name, "kind": "cluster", "namespace": ""}
     findings = [
         ("doks", "single-node-cluster", "warning", nodes == 1,

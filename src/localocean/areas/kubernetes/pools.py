@@ -117,7 +117,7 @@ def delete_node(
         replacement = clusters.new_node(connection, current.id, now)
         transitions.provision_nodes(connection, lifecycle, account_id, [replacement])
     else:
-        store.change_pool(connection, current.id, count=max(0, current.count - 1))
+        store.change_pool(connection, current.id, count=max(0, store.pool_count(current) - 1))
 
 
 def recycle(

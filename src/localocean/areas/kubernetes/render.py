@@ -31,7 +31,7 @@ def _render_pool(
         "id": pool.id,
         "name": pool.name,
         "size": pool.size,
-        "count": pool.count,
+        "count": store.pool_count(pool),
         "tags": pool_tags + specs.auto_pool_tags(pool.cluster_id),
         "labels": pool.labels,
         "taints": pool.taints,

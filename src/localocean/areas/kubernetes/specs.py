@@ -281,7 +281,7 @@ def subnets(body: Body, vpc: Row[Any]) -> tuple[str, str]:
 
 
 def _free_default(
-    default: str, taken: list[ipaddress.IPv4Network], field: str
+    default: str, taken: list[ipaddress.IPv4Network | ipaddress.IPv6Network], field: str
 ) -> ipaddress.IPv4Network:
     """The default /16 or the next free private /16 after it: the rest of 10.0.0.0/8 (wrapping
     around), then 172.16.0.0/12, then 192.168.0.0/16."""

@@ -210,6 +210,11 @@ def delete(connection: Connection, cluster_id: str) -> None:
 # Node pools and nodes
 
 
+def pool_count(pool: Row[Any]) -> int:
+    """A node pool row's `count` column (to type checkers `pool.count` is `Sequence.count`)."""
+    return int(pool._mapping["count"])
+
+
 def pools_of(connection: Connection, cluster_ids: list[str]) -> list[Row[Any]]:
     if not cluster_ids:
         return []

@@ -21,9 +21,9 @@ from localocean.core.validation import Body
 NAME = re.compile(r"[a-zA-Z0-9\-.]+")
 NAME_HINT = "may only contain alphanumeric characters, dashes, and periods"
 PRIVATE_NETWORKS = [
-    ipaddress.ip_network("10.0.0.0/8"),
-    ipaddress.ip_network("172.16.0.0/12"),
-    ipaddress.ip_network("192.168.0.0/16"),
+    ipaddress.IPv4Network("10.0.0.0/8"),
+    ipaddress.IPv4Network("172.16.0.0/12"),
+    ipaddress.IPv4Network("192.168.0.0/16"),
 ]
 
 # Generated ranges are /20s from 10.100.0.0 upwards, as DigitalOcean's defaults look.
@@ -58,7 +58,7 @@ def _generate_range(taken: list[Row[Any]]) -> str:
         *range(ten, _GENERATED_START, block),
     ]
     for start in starts:
-        network = ipaddress.ip_network((start, 20))
+        network = ipaddress.IPv4Network((start, 20))
         if not _overlaps(network, taken):
             return str(network)
     raise Unprocessable("no free /20 range is left in 10.0.0.0/8 for this account")
@@ -78,8 +78,10 @@ def _insert(connection: Connection, **values: Any) -> Row[Any]:
 
 def create(connection: Connection, account_id: str, payload: Any, now: float) -> Row[Any]:
     body = Body(payload)
-    name = body.str("name", required=True, max_length=255, pattern=NAME, pattern_hint=NAME_HINT)
-    region = body.str("region", required=True)
+    name = (
+        body.str("name", required=True, max_length=255, pattern=NAME, pattern_hint=NAME_HINT) or ""
+    )
+    region = body.str("region", required=True) or ""
     description = body.str("description", max_length=255) or ""
     make_default = body.bool("default")
     if not regions.is_available(region):

@@ -52,7 +52,7 @@ def _tag(connection: sa.Connection, account_id: str, name: str, now: float) -> i
                 account_id=account_id, name=name, name_key=name.lower(), created_at=now
             )
         )
-        found = connection.execute(find).scalar()
+        found = connection.execute(find).scalar_one()
     return int(found)
 
 
