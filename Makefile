@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench clean system-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,14 +14,22 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/localocean serve
 
-test: $(STAMP)
+# What the tests need from Debian: qemu-img makes real disk images for the disk-format tests.
+system-packages:
+	@command -v qemu-img >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-utils >/dev/null; } || \
+		echo "could not install qemu-utils (qemu-img): its tests will skip, or fail under CI=true"
+
+test: $(STAMP) system-packages
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src/localocean
 	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src/localocean
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -3,6 +3,7 @@ response against DigitalOcean's spec and LocalOcean's conventions."""
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,10 +18,12 @@ from azure.core.pipeline.policies import HeadersPolicy
 from tests.support import postgres
 from tests.support.image_server import ImageServer
 from tests.support.server import ServerProcess
-from tests.support.spec import Spec, spec_path
+from tests.support.spec import Outcome, Spec, spec_path
 
 IN_CI = os.environ.get("CI") == "true"
 pytest_plugins = ["pytester"]
+# The session's spec, for the summary at the end; absent when no test needed the spec.
+SPEC = pytest.StashKey[Spec]()
 
 
 def _unavailable(reason: str) -> None:
@@ -30,11 +33,21 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def spec() -> Spec:
+def spec(pytestconfig: pytest.Config) -> Spec:
     path = spec_path()
     if not path.exists():
         _unavailable(f"DigitalOcean spec not found at {path}; set LOCALOCEAN_DO_SPEC")
-    return Spec(path)
+    loaded = Spec(path)
+    pytestconfig.stash[SPEC] = loaded
+    return loaded
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    loaded = config.stash.get(SPEC, None)
+    if loaded is not None:
+        terminalreporter.write_line(
+            f"{loaded.tally.summary()} (spec loaded in {loaded.load_seconds:.2f}s)"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -124,22 +137,39 @@ CONVENTION_HEADERS = {
 
 
 class Clients:
-    """Builds clients for a server; every response they get is checked against the spec."""
+    """Builds clients for a server; every response they get is checked against the spec, and
+    so is every request body they send that the server accepted."""
 
     def __init__(self, spec: Spec):
         self.spec = spec
         self.checked = 0
 
-    def _check(self, method: str, path: str, status: int, headers: Any, body: bytes) -> None:
+    def _check(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        headers: Any,
+        body: bytes,
+        request_body: bytes | None = None,
+        request_type: str = "",
+    ) -> None:
         check_conventions(path, status, headers)
-        if self.spec.check(method, path, status, headers.get("content-type", ""), body):
+        outcome = self.spec.check(
+            method,
+            path,
+            status,
+            headers.get("content-type", ""),
+            body,
+            request_body=request_body,
+            request_type=request_type,
+        )
+        if outcome is Outcome.VALIDATED:
             self.checked += 1
 
     def check_journal(self, url: str) -> int:
-        """Check, against the spec, every answer the server journaled: for clients that are
+        """Check, against the spec, every exchange the server journaled: for clients that are
         used exactly as shipped, with nothing of ours hooked into them."""
-        import json
-
         entries = httpx.get(f"{url}/_localocean/requests").json()["requests"]
         for entry in entries:
             body = entry["response_body"]
@@ -147,12 +177,21 @@ class Clients:
                 continue  # not JSON (a kubeconfig): the spec gives it no schema
             raw = b"" if body is None else json.dumps(body).encode()
             content_type = "application/json" if body is not None else ""
+            # The journal keeps JSON request bodies parsed; others are text of an unrecorded
+            # type, cut when large, so they cannot be held to a schema.
+            sent = entry["request_body"]
+            if sent is None or isinstance(sent, str):
+                request_raw = None
+            else:
+                request_raw = json.dumps(sent).encode()
             self._check(
                 entry["method"],
                 entry["path"],
                 entry["status"],
                 {"content-type": content_type, **CONVENTION_HEADERS},
                 raw,
+                request_raw,
+                "application/json",
             )
         return len(entries)
 
@@ -160,12 +199,18 @@ class Clients:
         def validate(response: httpx.Response) -> None:
             response.read()
             request = response.request
+            try:
+                sent: bytes | None = request.content
+            except httpx.RequestNotRead:
+                sent = None  # streamed: httpx keeps no copy, so there is nothing to check
             self._check(
                 request.method,
                 request.url.path,
                 response.status_code,
                 response.headers,
                 response.content,
+                sent,
+                request.headers.get("content-type", ""),
             )
 
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -177,12 +222,17 @@ class Clients:
         def validate(pipeline_response: Any) -> None:
             request = pipeline_response.http_request
             response = pipeline_response.http_response
+            sent = request.content  # str for pydo's JSON bodies
+            if isinstance(sent, str):
+                sent = sent.encode()
             self._check(
                 request.method,
                 httpx.URL(request.url).path,
                 response.status_code,
                 response.headers,
                 response.body(),
+                sent if isinstance(sent, bytes) else None,
+                request.headers.get("content-type", ""),
             )
 
         return pydo.Client(

@@ -9,7 +9,7 @@ from tests.conftest import new_token
 from tests.support import disk_images
 from tests.test_conventions import assert_error
 
-DISTRIBUTION_SLUGS = {"ubuntu-24-04-x64", "ubuntu-22-04-x64", "debian-12-x64", "debian-13-x64"}
+DISTRIBUTION_SLUGS = {"ubuntu-26-04-x64", "ubuntu-24-04-x64", "ubuntu-22-04-x64", "debian-13-x64"}
 
 
 def import_image(http, image_server, name: str = "img", **extra) -> dict:
@@ -44,6 +44,31 @@ def test_public_catalog(do: pydo.Client, http) -> None:
     assert_error(http.post(f"/v2/images/{ubuntu['id']}/actions", json={"type": "convert"}),
                  403, "forbidden")  # fmt: skip
     assert_error(http.get("/v2/images", params={"type": "kernel"}), 422, "unprocessable_entity")
+
+
+def test_public_catalog_spans_pages(http) -> None:
+    # As on DigitalOcean, the public catalog alone fills several pages of the default 20.
+    def walk(params: dict) -> tuple[list[str], int]:
+        listed = http.get("/v2/images", params=params).json()
+        slugs, pages, total = [], 0, listed["meta"]["total"]
+        while True:
+            pages += 1
+            assert 0 < len(listed["images"]) <= 20
+            slugs += [image["slug"] for image in listed["images"]]
+            following = listed["links"].get("pages", {}).get("next")
+            if following is None:
+                break
+            listed = http.get(following).json()
+        assert len(slugs) == total and len(set(slugs)) == len(slugs)
+        return slugs, pages
+
+    applications, application_pages = walk({"type": "application"})
+    everything, pages = walk({})
+    assert application_pages >= 3 and pages > application_pages
+    assert {"docker-20-04", "wordpress-20-04", "lamp-20-04"} <= set(applications)
+    assert "ubuntu-24-04-x64" not in applications
+    assert {"ubuntu-24-04-x64", "docker-20-04"} | DISTRIBUTION_SLUGS <= set(everything)
+    assert set(applications) < set(everything)
 
 
 def test_create_answers_new_then_update_and_delete(do: pydo.Client, http, image_server) -> None:

@@ -12,21 +12,26 @@ Registered through the `pytest11` entry point; imports nothing heavy until a fix
 from __future__ import annotations
 
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
 URL_LINE = re.compile(r"DigitalOcean API at (https?://\S+)")
+BANNER_END = "Ctrl-C stops"
+BANNER_TIMEOUT = 60.0
 
 
 class LocalOceanServer:
-    def __init__(self, *args: str):
+    def __init__(self, *args: str, timeout: float = BANNER_TIMEOUT):
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -51,11 +56,26 @@ class LocalOceanServer:
         )
         self.url = ""
         assert self.process.stdout is not None
-        for line in self.process.stdout:
+        # Reading the banner straight from the pipe would block forever on a server that
+        # prints nothing: a thread reads it, and goes on draining the pipe so it never fills.
+        lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._reader = threading.Thread(
+            target=_read_banner, args=(self.process.stdout, lines), daemon=True
+        )
+        self._reader.start()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = lines.get(timeout=max(deadline - time.monotonic(), 0))
+            except queue.Empty:
+                self.stop()
+                raise RuntimeError(f"LocalOcean did not start within {timeout:g}s") from None
+            if line is None:
+                break
             match = URL_LINE.search(line)
             if match:
                 self.url = match.group(1)
-            if "Ctrl-C stops" in line:
+            if BANNER_END in line:
                 break
         if not self.url:
             self.stop()
@@ -64,9 +84,27 @@ class LocalOceanServer:
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            self.process.wait(15)
-        if self.process.stdout:
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        # Closing the pipe while the reader is still in a read would wait for that read.
+        self._reader.join(5)
+        if self.process.stdout and not self._reader.is_alive():
             self.process.stdout.close()
+
+
+def _read_banner(stream: IO[str], lines: queue.SimpleQueue[str | None]) -> None:
+    """Queue the lines up to the banner's end, then read on without keeping anything."""
+    in_banner = True
+    try:
+        for line in stream:
+            if in_banner:
+                lines.put(line)
+                in_banner = BANNER_END not in line
+    finally:
+        lines.put(None)
 
 
 class Faults:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import IO
 
 URL_LINE = re.compile(r"DigitalOcean API at (https?://\S+)")
 
@@ -21,6 +24,8 @@ class ServerProcess:
         self.url = ""
         self.output = ""
         self.process: subprocess.Popen[str] | None = None
+        self._lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._reader: threading.Thread | None = None
         self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the server
             "w+", prefix="localocean-", suffix=".log"
         )
@@ -36,11 +41,23 @@ class ServerProcess:
             env=self.env,
         )
         assert self.process.stdout is not None
+        # readline() blocks until the server prints: a thread reads, so that waiting for the
+        # banner can give up at the deadline, and keeps reading so the pipe never fills up.
+        self._lines = queue.SimpleQueue()
+        self._reader = threading.Thread(
+            target=_forward, args=(self.process.stdout, self._lines), daemon=True
+        )
+        self._reader.start()
         deadline = time.monotonic() + timeout
-        lines = []
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
+        lines: list[str] = []
+        waited = ""
+        while True:
+            try:
+                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0))
+            except queue.Empty:
+                waited = f" within {timeout:g}s"
+                break
+            if line is None:
                 break
             lines.append(line)
             match = URL_LINE.search(line)
@@ -50,7 +67,7 @@ class ServerProcess:
                 self.output = "".join(lines)
                 return self
         self.stop()
-        raise RuntimeError(f"server did not start: {''.join(lines)}\n{self.logs()}")
+        raise RuntimeError(f"server did not start{waited}: {''.join(lines)}\n{self.logs()}")
 
     def logs(self) -> str:
         self._log.flush()
@@ -67,8 +84,22 @@ class ServerProcess:
                 self.process.kill()
                 self.process.wait()
         code = self.process.returncode
-        if self.process.stdout:
-            self.output += self.process.stdout.read()
+        reading = False
+        if self._reader is not None:
+            # The process is gone, so its stdout ends and the reader stops, unless a child of
+            # the server still holds the pipe: then neither wait for it nor close the pipe under
+            # it (close would wait for its read).
+            self._reader.join(timeout=5)
+            reading = self._reader.is_alive()
+            self._reader = None
+        while True:
+            try:
+                line = self._lines.get_nowait()
+            except queue.Empty:
+                break
+            if line is not None:
+                self.output += line
+        if self.process.stdout and not reading:
             self.process.stdout.close()
         self.process = None
         return code
@@ -80,3 +111,12 @@ class ServerProcess:
     def close(self) -> None:
         self.stop()
         self._log.close()
+
+
+def _forward(stream: IO[str], lines: queue.SimpleQueue[str | None]) -> None:
+    """Every line of `stream`, then None at its end."""
+    try:
+        for line in stream:
+            lines.put(line)
+    finally:
+        lines.put(None)
