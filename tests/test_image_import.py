@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import random
 import socket
 import time
 from pathlib import Path
@@ -55,6 +57,17 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
+@functools.cache
+def _cut_short(compression: str) -> bytes:
+    """A compressed disk image cut in the middle of its last block: what came before it
+    decompresses into a valid disk, so only the missing end of the stream gives the cut away.
+    Part of the disk is noise, else bzip2 puts all of it in one block and nothing comes out."""
+    disk = bytearray(disk_images.raw_mbr(MIB))
+    disk[MIB // 2 :] = random.Random(7).randbytes(MIB // 2)
+    whole = disk_images.compress(bytes(disk), compression)
+    return whole[: len(whole) - 1000]
+
+
 def _failures(image_server) -> dict[str, tuple[str, str]]:
     """name -> (url, words the error message must contain). Every URL is on this machine or is
     refused before any connection: the tests send no traffic anywhere else (not even DNS)."""
@@ -75,6 +88,8 @@ def _failures(image_server) -> dict[str, tuple[str, str]]:
         "corrupt qcow2": (add("/bad.qcow2", b"QFI\xfb" + bytes(60)), "corrupt qcow2"),
         "corrupt vhdx": (add("/bad.vhdx", b"vhdxfile" + bytes(0x31000)), "corrupt VHDX"),
         "corrupt gzip": (add("/bad.gz", b"\x1f\x8b\x08\x00" + b"\xff" * 64), "corrupt compressed"),
+        "truncated gzip": (add("/cut.img.gz", _cut_short("gzip")), "the stream ended early"),
+        "truncated bzip2": (add("/cut.img.bz2", _cut_short("bzip2")), "the stream ended early"),
         "empty": (add("/empty.img", b""), "empty"),
         "metadata address": ("http://169.254.169.254/latest/meta-data/", "link-local"),
         "redirect to metadata": (
@@ -105,6 +120,8 @@ FAILURES = [
     "corrupt qcow2",
     "corrupt vhdx",
     "corrupt gzip",
+    "truncated gzip",
+    "truncated bzip2",
     "empty",
     "metadata address",
     "redirect to metadata",

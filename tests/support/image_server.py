@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 class ImageServer:
@@ -15,6 +17,8 @@ class ImageServer:
         self.aborted: set[str] = set()
         self.completed: set[str] = set()
         self.requests: list[str] = []
+        # Every connection accepted, requests or not: a refused destination is never reached.
+        self.connections = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -55,9 +59,16 @@ class ImageServer:
                 except OSError:
                     server.aborted.add(self.path)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class CountingServer(ThreadingHTTPServer):
+            def get_request(self) -> tuple[socket.socket, Any]:
+                accepted = super().get_request()
+                server.connections += 1
+                return accepted
+
+        self.httpd = CountingServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.port = int(self.httpd.server_address[1])
+        self.url = f"http://127.0.0.1:{self.port}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def add(self, path: str, data: bytes) -> str:

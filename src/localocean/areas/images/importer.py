@@ -1,12 +1,15 @@
 """Custom-image imports: a real, streaming download of the user's URL.
 
 Each import runs as a task beside the API. It downloads the URL with httpx (redirects followed
-one hop at a time, each hop's address checked against the URL policy before connecting and
-again on the connected socket), decompresses gzip or bzip2 on the fly, recognises the disk
-format from its first bytes, counts the whole stream against the size limit, and keeps nothing
-of the data. Its outcome is then scheduled as an `image.import` transition, so the timing
-profile and the clock decide when the image turns `available` (or `deleted` with an error).
-Imports still unfinished when the server stopped start again at the next start.
+one hop at a time), decompresses gzip or bzip2 on the fly, recognises the disk format from its
+first bytes, counts the whole stream against the size limit, and keeps nothing of the data.
+Every connection resolves its host once, checks each answer against the URL policy and connects
+to exactly the address it checked: a DNS answer that changes between the check and the
+connection (DNS rebinding) never reaches a refused address.
+
+The outcome is then scheduled as an `image.import` transition, so the timing profile and the
+clock decide when the image turns `available` (or `deleted` with an error). Imports still
+unfinished when the server stopped start again at the next start.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import logging
 import math
 import socket
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -32,7 +35,14 @@ from localocean.core.db import Database
 from localocean.core.lifecycle import Lifecycle
 
 if TYPE_CHECKING:
+    import httpcore
     import httpx
+
+    _NetworkBackend = httpcore.AsyncNetworkBackend
+else:
+    # httpcore takes 0.14 s to import: it is imported when the first import runs, and until
+    # then the backend below needs no base class, since httpcore only calls its methods.
+    _NetworkBackend = object
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +54,101 @@ CONNECT_TIMEOUT, READ_TIMEOUT = 10.0, 30.0
 
 class ImportFailure(Exception):
     """The import cannot succeed; the message becomes the image's `error_message`."""
+
+
+Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
+"""Answers the addresses of a host name (the port is a hint, as for getaddrinfo)."""
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class _CheckedBackend(_NetworkBackend):
+    """httpcore's way to the network, allowed only to addresses the URL policy accepts.
+
+    The host is resolved here, once per connection, and the connection is opened to the IP
+    literal that was checked, so nothing resolves it again in between. httpcore still hands the
+    original host name to TLS, for SNI and the certificate check.
+    """
+
+    def __init__(self, policy: str, resolver: Resolver):
+        import httpcore
+
+        self.policy = policy
+        self.resolver = resolver
+        self._network = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        import httpcore
+
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        addresses = await self._resolve(host, port, deadline)
+        for address in addresses:
+            reason = url_policy.refusal(address, self.policy)
+            if reason:
+                raise ImportFailure(f"refused to connect to {host}: {reason}")
+
+        async def connect(address: str) -> httpcore.AsyncNetworkStream:
+            left = None if deadline is None else max(0.0, deadline - loop.time())
+            return await self._network.connect_tcp(
+                address, port, timeout=left, local_address=local_address,
+                socket_options=socket_options,
+            )  # fmt: skip
+
+        # Every address is allowed: like a resolving client, try them in the resolver's order
+        # (localhost may answer ::1 first while the server listens on 127.0.0.1 only).
+        for address in addresses[:-1]:
+            with contextlib.suppress(httpcore.ConnectError):
+                return await connect(address)
+        return await connect(addresses[-1])
+
+    async def _resolve(self, host: str, port: int, deadline: float | None) -> list[str]:
+        import httpcore
+
+        try:
+            return [str(ipaddress.ip_address(host))]  # a literal is checked without any lookup
+        except ValueError:
+            pass
+        try:
+            async with asyncio.timeout_at(deadline):
+                addresses = list(await self.resolver(host, port))
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(f"timed out resolving {host}") from exc
+        except OSError as exc:
+            raise ImportFailure(f"cannot resolve host {host}: {exc}") from exc
+        if not addresses:
+            raise ImportFailure(f"cannot resolve host {host}: no address")
+        return addresses
+
+    async def sleep(self, seconds: float) -> None:
+        await self._network.sleep(seconds)
+
+
+def _checked_transport(policy: str, resolver: Resolver) -> httpx.AsyncBaseTransport:
+    import httpcore
+    import httpx
+
+    ssl_context = httpx.create_ssl_context(trust_env=False)
+    transport = httpx.AsyncHTTPTransport(verify=ssl_context, trust_env=False)
+    # httpx has no parameter for a network backend, so the pool it built (which would resolve
+    # and connect on its own) is replaced. Checked first: should a later httpx keep its pool
+    # elsewhere, imports must fail rather than connect unchecked.
+    if not isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
+        raise RuntimeError("this httpx keeps no connection pool in _pool; the importer needs one")
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=ssl_context, network_backend=_CheckedBackend(policy, resolver)
+    )
+    return transport
 
 
 @dataclass(frozen=True)
@@ -69,6 +174,12 @@ class _Decompressor:
     def __init__(self, kind: str):
         self.kind = kind
         self._d = self._new()
+        self._in_member = False  # bytes of a member were fed that did not reach its end yet
+
+    @property
+    def ended(self) -> bool:
+        """Whether the stream so far ends where a member ends, as a whole stream must."""
+        return not self._in_member
 
     def _new(self) -> Any:
         return (
@@ -79,6 +190,7 @@ class _Decompressor:
 
     def feed(self, data: bytes) -> list[bytes]:
         pieces: list[bytes] = []
+        self._in_member = self._in_member or bool(data)
         while True:
             out = self._d.decompress(data, CHUNK)
             if out:
@@ -87,6 +199,7 @@ class _Decompressor:
             if self._d.eof:
                 data = self._d.unused_data + data
                 self._d = self._new()
+                self._in_member = bool(data)
                 if not data:
                     return pieces
             elif not data and len(out) < CHUNK and getattr(self._d, "needs_input", True):
@@ -94,11 +207,19 @@ class _Decompressor:
 
 
 class ImageImporter(Runtime):
-    def __init__(self, db: Database, lifecycle: Lifecycle, policy: str, size_limit: int):
+    def __init__(
+        self,
+        db: Database,
+        lifecycle: Lifecycle,
+        policy: str,
+        size_limit: int,
+        resolver: Resolver = system_resolver,
+    ):
         self.db = db
         self.lifecycle = lifecycle
         self.policy = policy
         self.size_limit = size_limit
+        self.resolver = resolver
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._owners: dict[int, str] = {}
 
@@ -129,7 +250,7 @@ class ImageImporter(Runtime):
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
 
-    def start(self) -> None:  # type: ignore[override]
+    def start(self) -> None:
         self.resume()
 
     def resume(self) -> int:
@@ -181,12 +302,13 @@ class ImageImporter(Runtime):
         import httpx  # imported when the first import runs: it adds 0.1 s to start-up
 
         timeout = httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
-        async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
+        transport = _checked_transport(self.policy, self.resolver)
+        async with httpx.AsyncClient(
+            timeout=timeout, transport=transport, trust_env=False
+        ) as client:
             for _ in range(MAX_REDIRECTS + 1):
-                await self._check_destination(url)
                 try:
                     async with client.stream("GET", url) as response:
-                        self._check_peer(response)
                         if response.is_redirect:
                             url = self._next_hop(url, response.headers.get("location", ""))
                             continue
@@ -207,33 +329,6 @@ class ImageImporter(Runtime):
         if urlsplit(target).scheme not in ("http", "https"):
             raise ImportFailure(f"redirect to a URL that is not http or https: {target}")
         return target
-
-    async def _check_destination(self, url: str) -> None:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        try:
-            addresses = [str(ipaddress.ip_address(host))]
-        except ValueError:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(
-                    host, port, type=socket.SOCK_STREAM
-                )
-            except OSError as exc:
-                raise ImportFailure(f"cannot resolve host {host}: {exc}") from exc
-            addresses = sorted({info[4][0] for info in infos})
-        for address in addresses:
-            reason = url_policy.refusal(address, self.policy)
-            if reason:
-                raise ImportFailure(f"refused to connect to {host}: {reason}")
-
-    def _check_peer(self, response: httpx.Response) -> None:
-        stream = response.extensions.get("network_stream")
-        peer = stream.get_extra_info("server_addr") if stream is not None else None
-        if peer:
-            reason = url_policy.refusal(str(peer[0]), self.policy)
-            if reason:
-                raise ImportFailure(f"refused the connection: {reason}")
 
     async def _consume(self, chunks: AsyncIterator[bytes]) -> Outcome:
         head = bytearray()
@@ -284,6 +379,9 @@ class ImageImporter(Runtime):
                     raise ImportFailure(f"corrupt compressed data: {exc}") from exc
                 for piece in pieces:
                     take(piece)
+        if decompressor is not None and not decompressor.ended:
+            # zlib and bz2 take a cut stream as one still arriving, so only here can it be told
+            raise ImportFailure("corrupt compressed data: the stream ended early")
         if not compression_known and head:
             take(bytes(head))
         if total == 0:
