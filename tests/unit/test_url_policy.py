@@ -97,11 +97,6 @@ def test_public_unicast_is_allowed(address: str, policy: str) -> None:
     assert refusal(address, policy) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ::1 falls in ::/8, which Python counts as reserved, so IPv6 loopback is refused "
-    "as 'not a unicast address' under the default policy that allows 127.0.0.1",
-)
 def test_default_policy_allows_ipv6_loopback() -> None:
     assert refusal("::1", "default") is None
 
@@ -153,11 +148,6 @@ def test_invalid_urls_are_unprocessable(url: str, message: str) -> None:
     assert caught.value.status == 422
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: urlsplit silently drops leading spaces and tab/CR/LF, so check_url accepts these "
-    "URLs unchanged; httpx then refuses them (InvalidURL) and the import fails later, not with 422",
-)
 @pytest.mark.parametrize(
     "url",
     [

@@ -30,7 +30,8 @@ def refusal(address: str, policy: str) -> str | None:
         ip = ip.ipv4_mapped
     if any(ip in network for network in ALWAYS_REFUSED):
         return f"address {ip} is link-local or a cloud metadata address"
-    if ip.is_multicast or ip.is_reserved:
+    # ::1 lies in ::/8, which Python counts as reserved: loopback is judged by the policy below.
+    if ip.is_multicast or (ip.is_reserved and not ip.is_loopback):
         return f"address {ip} is not a unicast address"
     if policy == "strict" and (ip.is_private or ip.is_loopback):
         return f"address {ip} is private or loopback, refused by --image-url-policy strict"
@@ -39,6 +40,10 @@ def refusal(address: str, policy: str) -> str | None:
 
 def check_url(url: str) -> str:
     """Validate the form of an image URL at create time (where it may go is checked later)."""
+    # urlsplit drops tabs and line breaks and strips spaces silently; the download would then
+    # fail on a URL the user never meant, after a 202.
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        raise Unprocessable("url must not contain spaces or control characters")
     try:
         parts = urlsplit(url)
         port = parts.port
