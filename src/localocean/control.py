@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import Request
-from starlette.routing import Route
-
 from localocean import __version__
 from localocean.core import accounts, seed
 from localocean.core import state as state_store
 from localocean.core.clock import rfc3339
 from localocean.core.db import SCHEMA_REVISION
 from localocean.core.errors import NotFound, NotImplementedYet, Unprocessable
-from localocean.core.operations import Call, Operation, OperationRoute, Operations
+from localocean.core.operations import Call, Operations
+from localocean.core.router import Receive, Route, Scope, Send
 from localocean.core.services import Services
 from localocean.core.tables import metadata
 from localocean.core.timing import PROFILES
@@ -40,11 +38,7 @@ def health(call: Call) -> dict[str, Any]:
 
 
 def operations(call: Call) -> list[dict[str, Any]]:
-    found: list[Operation] = [
-        route.operation
-        for route in call.request.app.router.routes
-        if isinstance(route, OperationRoute) and route.operation.is_digitalocean
-    ]
+    found = [op for op in call.services.operations if op.is_digitalocean]
     return [
         {
             "operation_id": op.operation_id,
@@ -281,25 +275,20 @@ def status(call: Call) -> dict[str, Any]:
     return {"accounts": held, "clock": _clock_state(s)}
 
 
-# Areas of the DigitalOcean API outside LocalOcean's scope. Plain Starlette routes: they need
-# none of FastAPI's machinery, and building 58 FastAPI routes would cost start-up time.
+# Areas of the DigitalOcean API outside LocalOcean's scope answer 501, whatever the method.
 
 
-async def _not_implemented(request: Request) -> None:
+async def _not_implemented(scope: Scope, receive: Receive, send: Send) -> None:
     raise NotImplementedYet(
-        f"{request.method} {request.url.path} is not implemented by LocalOcean "
+        f"{scope['method']} {scope['path']} is not implemented by LocalOcean "
         "(see GET /_localocean/info for what is)"
     )
 
 
 def not_implemented_routes() -> list[Route]:
     return [
-        Route(
-            path,
-            _not_implemented,
-            methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            include_in_schema=False,
-        )
+        Route(method, path, _not_implemented)
         for area in NOT_IMPLEMENTED
         for path in (f"/v2/{area}", f"/v2/{area}/{{rest:path}}")
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
     ]

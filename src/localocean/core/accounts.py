@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Row, bindparam, select
 
 from localocean.core.db import next_id
 from localocean.core.documents import read_document
+from localocean.core.query import Query
 from localocean.core.tables import accounts, tokens
 
 ALL_SCOPES = ("*",)
@@ -144,7 +145,7 @@ _BY_TOKEN = (
     .join(tokens, tokens.c.account_id == accounts.c.id)
     .where(tokens.c.token_hash == bindparam("token_hash"))
 )
-_BY_ID = select(accounts).where(accounts.c.id == bindparam("account_id"))
+_BY_ID = Query(select(accounts).where(accounts.c.id == bindparam("account_id")))
 
 
 def _find_token(connection: Connection, token_hash: str) -> Row[Any] | None:
@@ -153,7 +154,7 @@ def _find_token(connection: Connection, token_hash: str) -> Row[Any] | None:
 
 
 def get(connection: Connection, account_id: str) -> Row[Any] | None:
-    return connection.execute(_BY_ID, {"account_id": account_id}).first()
+    return _BY_ID.first(connection, {"account_id": account_id})
 
 
 def _find_by_slug(connection: Connection, slug: str) -> Row[Any] | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
+from time import gmtime, strftime
 
 
 def wall_time() -> float:
@@ -50,7 +52,13 @@ class Clock:
 
 
 def rfc3339(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _rfc3339(int(epoch))
+
+
+@lru_cache(maxsize=16384)
+def _rfc3339(seconds: int) -> str:
+    # Renders repeat the same few times (creation, updates) over and over: formatted once each.
+    return strftime("%Y-%m-%dT%H:%M:%SZ", gmtime(seconds))
 
 
 def parse_rfc3339(text: str) -> float:

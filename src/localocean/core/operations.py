@@ -15,35 +15,37 @@ land first, and run in a transaction; control operations run as they are.
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import orjson
-from fastapi.routing import APIRoute
 from sqlalchemy import Connection
-from starlette.requests import Request
-from starlette.responses import Response
 
 from localocean.core.errors import BadRequest, Forbidden
+from localocean.core.router import Receive, Route, Scope, Send
 
 if TYPE_CHECKING:
+    from starlette.datastructures import QueryParams
+
     from localocean.core.accounts import Principal
     from localocean.core.services import Services
 
 Handler = Callable[["Call"], Any]
 Prepare = Callable[["Call"], Awaitable[None]]
 _PARAM = re.compile(r"\{([^}:]+)")
+JSON_TYPE = b"application/json"
 
 
-class JSON(Response):
-    media_type = "application/json"
+@dataclass(frozen=True)
+class Raw:
+    """An answer that is not JSON (a kubeconfig, a page)."""
 
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+    body: bytes
+    media_type: str
 
 
 def parse_json(raw: bytes) -> Any:
@@ -61,20 +63,31 @@ def parse_json(raw: bytes) -> Any:
 class Call:
     """One request to one operation, as its handler sees it."""
 
-    __slots__ = ("_after", "_raw", "connection", "params", "principal", "request", "services")
+    __slots__ = (
+        "_after",
+        "_query",
+        "_raw",
+        "connection",
+        "params",
+        "principal",
+        "scope",
+        "services",
+    )
 
     def __init__(
         self,
-        request: Request,
+        scope: Scope,
         services: Services,
         principal: Principal | None,
+        params: dict[str, str],
         raw_body: bytes,
     ):
-        self.request = request
+        self.scope = scope
         self.services = services
         self.principal = principal
-        self.params: dict[str, str] = request.path_params
+        self.params = params
         self._raw = raw_body
+        self._query: QueryParams | None = None
         self._after: list[Callable[[], None]] = []
         self.connection: Connection | None = None
 
@@ -95,14 +108,31 @@ class Call:
         return parse_json(self._raw)
 
     @property
-    def query(self) -> Any:
-        return self.request.query_params
+    def query(self) -> QueryParams:
+        if self._query is None:
+            from starlette.datastructures import QueryParams
+
+            self._query = QueryParams(self.scope.get("query_string", b""))
+        return self._query
 
     def now(self) -> float:
         return self.services.clock.now()
 
     def base_url(self) -> str:
-        return str(self.request.base_url).rstrip("/")
+        """scheme://host[:port] as the client addressed this server."""
+        scope = self.scope
+        host = None
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value.decode("latin-1")
+                break
+        if host is None:
+            server = scope.get("server") or ("127.0.0.1", 80)
+            host = f"{server[0]}:{server[1]}"
+        return f"{scope.get('scheme', 'http')}://{host}"
+
+    def url_without_query(self) -> str:
+        return self.base_url() + quote(self.scope.get("root_path", "") + self.scope["path"])
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once the transaction has committed (start or cancel background work)."""
@@ -169,85 +199,87 @@ class Operations:
         return self.add("DELETE", path, operation_id, *scopes, **options)
 
 
-def _render(result: Any, status: int) -> Response:
+async def send_answer(send: Send, status: int, body: bytes, media_type: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", media_type), (b"content-length", b"%d" % len(body))],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_result(send: Send, result: Any, status: int, head: bool) -> None:
     if result is None:
-        return Response(status_code=status)
-    if isinstance(result, Response):
-        return result
-    return JSON(result, status_code=status)
-
-
-def _documented_endpoint(operation: Operation) -> Callable[..., Any]:
-    """What FastAPI reads for the OpenAPI document: the handler's name and docstring, and the
-    path parameters. Requests never reach it: the route's own handler serves them."""
-
-    async def endpoint(request: Request) -> None:  # pragma: no cover - never called
-        raise AssertionError("served by OperationRoute")
-
-    parameters = [
-        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
-        *(
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=str)
-            for name in operation.param_names
-        ),
-    ]
-    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    endpoint.__name__ = operation.handler.__name__
-    endpoint.__doc__ = operation.handler.__doc__
-    return endpoint
-
-
-class OperationRoute(APIRoute):
-    def __init__(self, operation: Operation):
-        self.operation = operation
-        super().__init__(
-            operation.path,
-            _documented_endpoint(operation),
-            methods=[operation.method],
-            operation_id=operation.operation_id,
-            status_code=operation.status,
-            response_model=None,
-            tags=list(operation.tags) or None,
-            # Shown in /openapi.json as DigitalOcean's spec shows them; checked by the handler.
-            openapi_extra=(
-                {"security": [{"bearer_auth": list(operation.scopes)}]}
-                if operation.is_digitalocean
-                else None
-            ),
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    if isinstance(result, Raw):
+        body, media_type = result.body, result.media_type.encode()
+    else:
+        body, media_type = orjson.dumps(result), JSON_TYPE
+    if head:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", media_type), (b"content-length", b"%d" % len(body))],
+            }
         )
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await send_answer(send, status, body, media_type)
 
-    def get_route_handler(self) -> Callable[[Request], Any]:
-        operation = self.operation
-        handler, prepare, status, scopes = (
-            operation.handler,
-            operation.prepare,
-            operation.status,
-            operation.scopes,
-        )
 
-        async def handle_control(request: Request) -> Response:
-            services = request.scope["app"].state.services
-            call = Call(request, services, None, await request.body())
-            return _render(handler(call), status)
+async def read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
 
-        async def handle(request: Request) -> Response:
-            scope = request.scope
-            services: Services = scope["app"].state.services
-            principal = scope.get("localocean.principal")
-            if scopes and principal is not None and not principal.allows(scopes):
-                raise Forbidden(
-                    f"You do not have access for the attempted action (needs {', '.join(scopes)})."
-                )
-            services.lifecycle.apply_if_due()
-            raw = b"" if request.method == "GET" else await request.body()
-            call = Call(request, services, principal, raw)
-            if prepare is not None:
-                await prepare(call)
-            with services.db.transaction() as connection:
-                call.connection = connection
-                result = handler(call)
-            for action in call._after:
-                action()
-            return _render(result, status)
 
-        return handle if operation.is_digitalocean else handle_control
+PRINCIPAL = "localocean.principal"
+PARAMS = "localocean.params"
+
+
+def operation_route(operation: Operation, services: Services) -> Route:
+    """The route serving one operation."""
+    handler, prepare, status, scopes = (
+        operation.handler,
+        operation.prepare,
+        operation.status,
+        operation.scopes,
+    )
+
+    async def control(scope: Scope, receive: Receive, send: Send) -> None:
+        raw = await read_body(receive)
+        call = Call(scope, services, None, scope[PARAMS], raw)
+        await _send_result(send, handler(call), status, scope["method"] == "HEAD")
+
+    async def digitalocean(scope: Scope, receive: Receive, send: Send) -> None:
+        principal = scope.get(PRINCIPAL)
+        if scopes and principal is not None and not principal.allows(scopes):
+            raise Forbidden(
+                f"You do not have access for the attempted action (needs {', '.join(scopes)})."
+            )
+        services.lifecycle.apply_if_due()
+        method = scope["method"]
+        raw = b"" if method in ("GET", "HEAD") else await read_body(receive)
+        call = Call(scope, services, principal, scope[PARAMS], raw)
+        if prepare is not None:
+            await prepare(call)
+        with services.db.transaction() as connection:
+            call.connection = connection
+            result = handler(call)
+        for action in call._after:
+            action()
+        await _send_result(send, result, status, method == "HEAD")
+
+    endpoint = digitalocean if operation.is_digitalocean else control
+    return Route(operation.method, operation.path, endpoint, operation)

@@ -16,6 +16,8 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Connection, Row, Select, bindparam, func, select
 
+from localocean.core.query import Query
+
 if TYPE_CHECKING:
     from localocean.core.operations import Call
 
@@ -52,8 +54,8 @@ class PagedQuery:
     """One page of rows plus the total, in SQL."""
 
     def __init__(self, stmt: Select[Any]):
-        self.page = stmt.limit(bindparam("limit")).offset(bindparam("offset"))
-        self.count = select(func.count()).select_from(stmt.order_by(None).subquery())
+        self.page = Query(stmt.limit(bindparam("limit")).offset(bindparam("offset")))
+        self.count = Query(select(func.count()).select_from(stmt.order_by(None).subquery()))
 
     def fetch(
         self, connection: Connection, params: dict[str, Any], page: Page
@@ -63,10 +65,10 @@ class PagedQuery:
     def fetch_range(
         self, connection: Connection, params: dict[str, Any], offset: int, limit: int
     ) -> tuple[list[Row[Any]], int]:
-        rows = list(connection.execute(self.page, {**params, "limit": limit, "offset": offset}))
+        rows = self.page.all(connection, {**params, "limit": limit, "offset": offset})
         if offset == 0 and len(rows) < limit:
             return rows, len(rows)  # the whole collection fits on the first page
-        return rows, int(connection.execute(self.count, params).scalar_one())
+        return rows, int(self.count.scalar(connection, params))
 
 
 def listing(call: Call, key: str, items: list[Any], total: int, page: Page) -> dict[str, Any]:
@@ -76,11 +78,9 @@ def listing(call: Call, key: str, items: list[Any], total: int, page: Page) -> d
     prefix = ""
     if page.number > 1 or page.number < last:
         # Every query parameter the client sent is kept (per_page, filters); page goes last.
-        request = call.request
-        kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
-        url = request.url
+        kept = [(k, v) for k, v in call.query.multi_items() if k != "page"]
         query = f"{urlencode(kept)}&" if kept else ""
-        prefix = f"{url.scheme}://{url.netloc}{url.path}?{query}page="
+        prefix = f"{call.url_without_query()}?{query}page="
     if page.number > 1:
         pages["first"] = f"{prefix}1"
         pages["prev"] = f"{prefix}{min(page.number - 1, last)}"

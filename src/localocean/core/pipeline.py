@@ -19,9 +19,8 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
-
-from starlette.routing import Match
 
 from localocean.core.auth import Authenticator
 from localocean.core.errors import (
@@ -37,7 +36,9 @@ from localocean.core.errors import (
 )
 from localocean.core.faults import ConnectionDropped, FaultError, Faults
 from localocean.core.journal import Journal
+from localocean.core.operations import PARAMS, PRINCIPAL
 from localocean.core.ratelimit import RateLimiter
+from localocean.core.router import Router
 
 log = logging.getLogger("localocean.api")
 
@@ -51,10 +52,9 @@ CONTROL_PREFIX = "/_localocean"
 CONTROL_MAX_BODY = 256 * 1024 * 1024  # state documents can be large
 
 REQUEST_ID = "localocean.request_id"
-PRINCIPAL = "localocean.principal"
 HEADERS = "localocean.headers"
 ROUTE = "localocean.route"
-MATCH = "localocean.match"
+MATCH = "localocean.path_exists"
 
 
 def is_api(path: str) -> bool:
@@ -202,22 +202,13 @@ class BodyLimit:
 class Resolve:
     """Finds the route once; later layers read it from the scope."""
 
-    def __init__(self, app: ASGIApp, routed: Any):
-        self.app, self.routed = app, routed
-        self.routes = routed.router.routes
+    def __init__(self, app: ASGIApp, router: Router):
+        self.app, self.router = app, router
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            scope["app"] = self.routed
-            partial = False
-            for route in self.routes:
-                match, child = route.matches(scope)
-                if match is Match.FULL:
-                    scope[ROUTE], scope[MATCH] = route, child
-                    break
-                partial = partial or match is Match.PARTIAL
-            else:
-                scope[ROUTE], scope[MATCH] = None, partial
+            route, params, path_exists = self.router.match(scope["method"], scope["path"])
+            scope[ROUTE], scope[PARAMS], scope[MATCH] = route, params, path_exists
         await self.app(scope, receive, send)
 
 
@@ -290,26 +281,40 @@ class FaultInjection:
 
 
 class Dispatch:
-    """Calls the route Resolve found; lifespan and other scopes go to the app itself."""
+    """Calls the route Resolve found; runs the lifespan (start-up and shutdown) of the server."""
 
-    def __init__(self, routed: Any):
-        self.routed = routed
+    def __init__(self, lifespan: Callable[[], AbstractAsyncContextManager[None]]):
+        self.lifespan = lifespan
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.routed(scope, receive, send)
-            return
-        route = scope[ROUTE]
-        if route is None:
-            if scope[MATCH]:
-                raise MethodNotAllowed()
-            raise NotFound()
-        scope.update(scope[MATCH])
-        await route.handle(scope, receive, send)
+        if scope["type"] == "http":
+            route = scope[ROUTE]
+            if route is None:
+                if scope[MATCH]:
+                    raise MethodNotAllowed()
+                raise NotFound()
+            await route.endpoint(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        message = await receive()
+        assert message["type"] == "lifespan.startup"
+        try:
+            async with self.lifespan():
+                await send({"type": "lifespan.startup.complete"})
+                message = await receive()
+        except BaseException as exc:
+            log.exception("lifespan failed")
+            kind = "shutdown" if message["type"] == "lifespan.shutdown" else "startup"
+            await send({"type": f"lifespan.{kind}.failed", "message": str(exc)})
+            raise
+        await send({"type": "lifespan.shutdown.complete"})
 
 
 def build(
-    routed: Any,
+    router: Router,
+    lifespan: Callable[[], AbstractAsyncContextManager[None]],
     auth: Authenticator,
     limiter: RateLimiter,
     faults: Faults,
@@ -318,10 +323,10 @@ def build(
     max_body: int,
     control_token: str | None,
 ) -> ASGIApp:
-    app: ASGIApp = Dispatch(routed)
+    app: ASGIApp = Dispatch(lifespan)
     app = BodyLimit(app, max_body)
     app = FaultInjection(app, faults)
     app = Admission(app, auth, limiter, control_token)
-    app = Resolve(app, routed)
+    app = Resolve(app, router)
     app = Errors(app)
     return JournalLayer(app, journal, now)

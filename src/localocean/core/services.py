@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from localocean.core.faults import Faults
     from localocean.core.journal import Journal
     from localocean.core.lifecycle import Lifecycle
+    from localocean.core.operations import Operation
     from localocean.core.ratelimit import RateLimiter
     from localocean.core.timing import Timing
 
@@ -33,6 +34,7 @@ class Services:
     taggables: dict[str, Taggable] = field(default_factory=dict)
     vpc_members: tuple[VpcMembers, ...] = ()
     runtimes: dict[str, Runtime] = field(default_factory=dict)
+    operations: list[Operation] = field(default_factory=list)  # every operation served
 
     def runtime(self, area: str) -> Any:
         return self.runtimes[area]

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Row, bindparam, select
 
 from localocean.core.db import Duplicate, savepoint
 from localocean.core.errors import Unprocessable
+from localocean.core.query import Query
 from localocean.core.tables import tagged_resources, tags
 from localocean.core.validation import Body
 
@@ -25,7 +26,7 @@ MAX_NAME = 255
 _FIND = select(tags).where(
     tags.c.account_id == bindparam("account_id"), tags.c.name_key == bindparam("name_key")
 )
-_NAMES_FOR = (
+_NAMES_FOR = Query(
     select(tagged_resources.c.resource_id, tags.c.name)
     .join(tags, tags.c.id == tagged_resources.c.tag_id)
     .where(
@@ -149,6 +150,6 @@ def names_for(
             "resource_type": resource_type,
             "resource_ids": list(found),
         }
-        for resource_id, name in connection.execute(_NAMES_FOR, params):
+        for resource_id, name in _NAMES_FOR.all(connection, params):
             found[resource_id].append(name)
     return found

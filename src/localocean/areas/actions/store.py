@@ -20,6 +20,7 @@ from sqlalchemy import (
 
 from localocean.core.db import next_id
 from localocean.core.pagination import Page, PagedQuery
+from localocean.core.query import Query
 from localocean.core.tables import account_id_column, metadata
 
 ACTION_IDS_START = 2_400_000_000
@@ -41,7 +42,7 @@ actions = Table(
 
 _OF_ACCOUNT = actions.c.account_id == bindparam("account_id")
 _LIST = PagedQuery(select(actions).where(_OF_ACCOUNT).order_by(actions.c.id.desc()))
-_GET = select(actions).where(_OF_ACCOUNT, actions.c.id == bindparam("action_id"))
+_GET = Query(select(actions).where(_OF_ACCOUNT, actions.c.id == bindparam("action_id")))
 _OF_RESOURCE = PagedQuery(
     select(actions)
     .where(
@@ -65,7 +66,7 @@ def list_for_resource(
 
 
 def get(connection: Connection, account_id: str, action_id: int) -> Row[Any] | None:
-    return connection.execute(_GET, {"account_id": account_id, "action_id": action_id}).first()
+    return _GET.first(connection, {"account_id": account_id, "action_id": action_id})
 
 
 def get_any(connection: Connection, action_id: int) -> Row[Any] | None:

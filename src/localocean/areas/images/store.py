@@ -26,6 +26,7 @@ from sqlalchemy import (
 
 from localocean.core.db import next_id
 from localocean.core.pagination import PagedQuery
+from localocean.core.query import Query
 from localocean.core.tables import Json, account_id_column, metadata, tagged_resources, tags
 
 IMAGE_IDS_START = 210_000_000
@@ -69,7 +70,7 @@ image_transfers = Table(
 # DigitalOcean does; every read but `removed` leaves them out.
 _OF_ACCOUNT = and_(images.c.account_id == bindparam("account_id"), images.c.removed_at.is_(None))
 _LIST = PagedQuery(select(images).where(_OF_ACCOUNT).order_by(images.c.id))
-_GET = select(images).where(_OF_ACCOUNT, images.c.id == bindparam("image_id"))
+_GET = Query(select(images).where(_OF_ACCOUNT, images.c.id == bindparam("image_id")))
 _ANY = select(images).where(images.c.id == bindparam("image_id"))
 _UNFINISHED = select(images.c.id, images.c.url, images.c.account_id).where(
     images.c.status.in_(("NEW", "pending")), images.c.removed_at.is_(None)
@@ -108,7 +109,7 @@ def list_page(
 
 
 def get(connection: Connection, account_id: str, image_id: int) -> Row[Any] | None:
-    return connection.execute(_GET, {"account_id": account_id, "image_id": image_id}).first()
+    return _GET.first(connection, {"account_id": account_id, "image_id": image_id})
 
 
 def get_any(connection: Connection, image_id: int) -> Row[Any] | None:

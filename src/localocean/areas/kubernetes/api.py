@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import Response
-
 from localocean.areas.kubernetes import (
     access,
     catalog,
@@ -19,17 +17,13 @@ from localocean.areas.kubernetes import (
     transitions,
     upgrades,
 )
-from localocean.core.operations import Call, Operations
+from localocean.core.operations import Call, Operations, Raw
 from localocean.core.pagination import account_listing
 from localocean.core.validation import Body
 
 routes = Operations()
 CLUSTER = "/v2/kubernetes/clusters/{cluster_id}"
 POOL = CLUSTER + "/node_pools/{node_pool_id}"
-
-
-class YAML(Response):
-    media_type = "application/yaml"
 
 
 def _cluster(call: Call) -> Any:
@@ -104,11 +98,11 @@ def destroy_dangerous(call: Call) -> None:
 
 
 @routes.get(CLUSTER + "/kubeconfig", "kubernetes_get_kubeconfig", "kubernetes:access_cluster")
-def kubeconfig(call: Call) -> Response:
+def kubeconfig(call: Call) -> Raw:
     text = access.kubeconfig(
         call.db, call.account_id, call.params["cluster_id"], call.query, call.now()
     )
-    return YAML(text)
+    return Raw(text.encode(), "application/yaml")
 
 
 @routes.get(CLUSTER + "/credentials", "kubernetes_get_credentials", "kubernetes:access_cluster")

@@ -26,6 +26,7 @@ from sqlalchemy import (
 
 from localocean.core.db import savepoint
 from localocean.core.pagination import Page, PagedQuery
+from localocean.core.query import Query
 from localocean.core.tables import Json, account_id_column, metadata
 
 
@@ -139,13 +140,13 @@ _OF_ACCOUNT = clusters.c.account_id == bindparam("account_id")
 _LIST = PagedQuery(
     select(clusters).where(_OF_ACCOUNT).order_by(clusters.c.created_at, clusters.c.id)
 )
-_GET = select(clusters).where(_OF_ACCOUNT, clusters.c.id == bindparam("cluster_id"))
-_POOLS = (
+_GET = Query(select(clusters).where(_OF_ACCOUNT, clusters.c.id == bindparam("cluster_id")))
+_POOLS = Query(
     select(node_pools)
     .where(node_pools.c.cluster_id.in_(bindparam("cluster_ids", expanding=True)))
     .order_by(node_pools.c.created_at, node_pools.c.id)
 )
-_NODES = (
+_NODES = Query(
     select(nodes)
     .where(nodes.c.pool_id.in_(bindparam("pool_ids", expanding=True)))
     .order_by(nodes.c.created_at, nodes.c.id)
@@ -160,7 +161,7 @@ def list_page(connection: Connection, account_id: str, page: Page) -> tuple[list
 
 
 def get(connection: Connection, account_id: str, cluster_id: str) -> Row[Any] | None:
-    return connection.execute(_GET, {"account_id": account_id, "cluster_id": cluster_id}).first()
+    return _GET.first(connection, {"account_id": account_id, "cluster_id": cluster_id})
 
 
 def get_any(connection: Connection, cluster_id: str) -> Row[Any] | None:
@@ -218,13 +219,13 @@ def pool_count(pool: Row[Any]) -> int:
 def pools_of(connection: Connection, cluster_ids: list[str]) -> list[Row[Any]]:
     if not cluster_ids:
         return []
-    return list(connection.execute(_POOLS, {"cluster_ids": cluster_ids}))
+    return _POOLS.all(connection, {"cluster_ids": cluster_ids})
 
 
 def nodes_of(connection: Connection, pool_ids: list[str]) -> list[Row[Any]]:
     if not pool_ids:
         return []
-    return list(connection.execute(_NODES, {"pool_ids": pool_ids}))
+    return _NODES.all(connection, {"pool_ids": pool_ids})
 
 
 def pool(connection: Connection, cluster_id: str, pool_id: str) -> Row[Any] | None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
 
 from localocean.core.db import savepoint
 from localocean.core.pagination import Page, PagedQuery
+from localocean.core.query import Query
 from localocean.core.tables import account_id_column, metadata
 
 vpcs = Table(
@@ -38,7 +39,7 @@ vpcs = Table(
 
 _OF_ACCOUNT = vpcs.c.account_id == bindparam("account_id")
 _LIST = PagedQuery(select(vpcs).where(_OF_ACCOUNT).order_by(vpcs.c.created_at, vpcs.c.id))
-_GET = select(vpcs).where(_OF_ACCOUNT, vpcs.c.id == bindparam("vpc_id"))
+_GET = Query(select(vpcs).where(_OF_ACCOUNT, vpcs.c.id == bindparam("vpc_id")))
 
 
 def list_page(connection: Connection, account_id: str, page: Page) -> tuple[list[Row[Any]], int]:
@@ -46,7 +47,7 @@ def list_page(connection: Connection, account_id: str, page: Page) -> tuple[list
 
 
 def get(connection: Connection, account_id: str, vpc_id: str) -> Row[Any] | None:
-    return connection.execute(_GET, {"account_id": account_id, "vpc_id": vpc_id}).first()
+    return _GET.first(connection, {"account_id": account_id, "vpc_id": vpc_id})
 
 
 def all_of(connection: Connection, account_id: str) -> list[Row[Any]]:

@@ -1,0 +1,153 @@
+"""SELECTs on the hot path, run on the database driver directly.
+
+A statement is written with SQLAlchemy Core like any other and compiled once per dialect; each
+execution then costs one driver call, without SQLAlchemy's per-execution machinery (compiled
+cache lookup, result metadata, Row building), which is most of the time a read takes. Rows are
+named tuples: `row.name` as with SQLAlchemy's Row. Values come back as SQLAlchemy would give them
+(JSON decoded, booleans as bool): each column's own result processor is applied.
+
+Expanding parameters (`bindparam(..., expanding=True)` for `IN` lists) are rendered with as many
+placeholders as values, compiled once per list length.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, Select
+
+Processor = Callable[[Any], Any]
+_EXPANDING = re.compile(r"\(__\[POSTCOMPILE_(\w+)\]\)")
+
+
+class _Prepared(NamedTuple):
+    sql: str
+    order: tuple[str, ...] | None  # positional drivers: parameter names in placeholder order
+    defaults: dict[str, Any]
+    expanding: tuple[str, ...]
+    row: Callable[..., Any]
+    # Filled at the first execution: some processors depend on the driver's column types.
+    processors: list[tuple[tuple[int, Processor], ...]]
+
+
+def _row_type(names: Sequence[str]) -> Any:
+    base = namedtuple("Row", names, rename=True)  # type: ignore[misc]
+
+    class Row(base):
+        __slots__ = ()
+
+        @property
+        def _mapping(self) -> dict[str, Any]:
+            return dict(zip(names, self, strict=True))
+
+    return Row
+
+
+class Query:
+    def __init__(self, stmt: Select[Any]):
+        self.stmt = stmt
+        self._prepared: dict[tuple[str, tuple[int, ...]], _Prepared] = {}
+
+    def _prepare(self, connection: Connection, lengths: tuple[int, ...]) -> _Prepared:
+        dialect = connection.dialect
+        compiled = self.stmt.compile(dialect=dialect)
+        sql = compiled.string
+        order = list(compiled.positiontup) if compiled.positiontup else None
+        expanding = tuple(_EXPANDING.findall(sql))
+        positional = dialect.paramstyle == "qmark"
+        for name, length in zip(expanding, lengths, strict=True):
+            if positional:
+                marks = ", ".join("?" * length)
+            else:
+                marks = ", ".join(f"%({name}__{i})s" for i in range(length))
+            sql = sql.replace(f"(__[POSTCOMPILE_{name}])", f"({marks})")
+            if order is not None:
+                at = order.index(name)
+                order[at : at + 1] = [f"{name}__{i}" for i in range(length)]
+        names = [str(column.key) for column in self.stmt.selected_columns]
+        defaults = {k: v for k, v in compiled.params.items() if k not in expanding}
+        return _Prepared(
+            sql,
+            tuple(order) if order is not None else None,
+            defaults,
+            expanding,
+            _row_type(names),
+            [],
+        )
+
+    def _processors(
+        self, connection: Connection, description: Sequence[Any]
+    ) -> tuple[tuple[int, Processor], ...]:
+        dialect = connection.dialect
+        found = []
+        for index, column in enumerate(self.stmt.selected_columns):
+            coltype = description[index][1]
+            processor = column.type.dialect_impl(dialect).result_processor(dialect, coltype)
+            if processor is not None:
+                found.append((index, processor))
+        return tuple(found)
+
+    def _run(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+        lengths = tuple(len(params[name]) for name in self._expanding_names(connection))
+        key = (connection.dialect.name, lengths)
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            prepared = self._prepared[key] = self._prepare(connection, lengths)
+        values = {**prepared.defaults, **params}
+        for name in prepared.expanding:
+            for i, value in enumerate(values.pop(name)):
+                values[f"{name}__{i}"] = value
+        bound: Any = (
+            tuple(values[name] for name in prepared.order) if prepared.order is not None else values
+        )
+        # Autobegin as SQLAlchemy would, so the read belongs to the caller's transaction.
+        if not connection.in_transaction():
+            connection.begin()
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(prepared.sql, bound)
+        if not prepared.processors:
+            prepared.processors.append(self._processors(connection, cursor.description))
+        return cursor, prepared
+
+    _expanding_cache: dict[str, tuple[str, ...]]
+
+    def _expanding_names(self, connection: Connection) -> tuple[str, ...]:
+        cache = self.__dict__.setdefault("_expanding_cache", {})
+        names = cache.get(connection.dialect.name)
+        if names is None:
+            names = cache[connection.dialect.name] = tuple(
+                _EXPANDING.findall(self.stmt.compile(dialect=connection.dialect).string)
+            )
+        return names
+
+    @staticmethod
+    def _build(prepared: _Prepared, raw: Sequence[Any]) -> Any:
+        processors = prepared.processors[0]
+        if processors:
+            values = list(raw)
+            for index, processor in processors:
+                values[index] = processor(values[index])
+            return prepared.row(*values)
+        return prepared.row(*raw)
+
+    def all(self, connection: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
+        cursor, prepared = self._run(connection, params or {})
+        try:
+            return [self._build(prepared, raw) for raw in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def first(self, connection: Connection, params: Mapping[str, Any] | None = None) -> Any:
+        cursor, prepared = self._run(connection, params or {})
+        try:
+            raw = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if raw is None else self._build(prepared, raw)
+
+    def scalar(self, connection: Connection, params: Mapping[str, Any] | None = None) -> Any:
+        row = self.first(connection, params)
+        return None if row is None else row[0]
