@@ -315,8 +315,24 @@ def _grow_all(path: Path, results: list[ListResult], size: int, progress: Progre
             if made:
                 elapsed = time.perf_counter() - started
                 progress(f"lists: {made} {result.spec.table} rows copied ({elapsed:.1f} s)")
+        _recount(db)
     finally:
         db.close()  # closed before the server starts: it must be the file's only writer
+
+
+def _recount(db: sqlite3.Connection) -> None:
+    """Rows copied behind LocalOcean's back are not in its tallies (the per-account counts that
+    lists read their totals from): count them again, as loading a state document does."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'tallies'").fetchone():
+        return
+    db.execute("DELETE FROM tallies")
+    for kind in ("images", "actions", "vpcs", "tags", "clusters"):
+        removed = " WHERE removed_at IS NULL" if kind == "images" else ""
+        db.execute(
+            f"INSERT INTO tallies (account_id, kind, count) SELECT account_id, '{kind}', "
+            f"count(*) FROM {kind}{removed} GROUP BY account_id"
+        )
+    db.commit()
 
 
 @contextlib.contextmanager

@@ -60,3 +60,40 @@ def test_links_follow_the_host_the_client_used(http, server) -> None:
     port = server.url.rsplit(":", 1)[1]
     listed = http.get(f"http://localhost:{port}/v2/sizes", params={"per_page": 10}).json()
     assert listed["links"]["pages"]["next"].startswith(f"http://localhost:{port}/v2/sizes?")
+
+
+def test_totals_follow_creates_deletes_resets_and_state_loads(http, anonymous) -> None:
+    """Totals of long lists are kept as resources come and go, not counted on each request."""
+
+    def totals() -> dict[str, int]:
+        lists = {"tags": {}, "vpcs": {}, "images": {"private": "true"}}
+        return {
+            key: http.get(f"/v2/{key}", params={**query, "per_page": 2}).json()["meta"]["total"]
+            for key, query in lists.items()
+        }
+
+    for index in range(6):
+        assert http.post("/v2/tags", json={"name": f"t{index}"}).status_code == 201
+        vpc = {"name": f"net-{index}", "region": "nyc1"}
+        assert http.post("/v2/vpcs", json=vpc).status_code == 201
+        image = {"name": f"i{index}", "url": "http://127.0.0.1:9/disk.img", "region": "nyc3"}
+        assert http.post("/v2/images", json=image).status_code == 202
+    assert http.post("/v2/tags", json={"name": "T0"}).status_code == 201, "the same tag"
+    assert totals() == {"tags": 6, "vpcs": 6, "images": 6}
+
+    assert http.delete("/v2/tags/t1").status_code == 204
+    vpcs = http.get("/v2/vpcs", params={"per_page": 200}).json()["vpcs"]
+    spare = next(v for v in vpcs if not v["default"])
+    assert http.delete(f"/v2/vpcs/{spare['id']}").status_code == 204
+    own = http.get("/v2/images", params={"private": "true"}).json()["images"]
+    assert http.delete(f"/v2/images/{own[0]['id']}").status_code in (204, 422)
+    expected = {"tags": 5, "vpcs": 5, "images": 5 if own[0]["status"] != "deleted" else 6}
+    assert totals() == expected
+
+    state = anonymous.get("/_localocean/state").json()
+    assert anonymous.put("/_localocean/state", json=state).status_code == 200
+    assert totals() == expected, "recounted after a state load"
+
+    account = http.get("/v2/account").json()["account"]["uuid"]
+    assert anonymous.post("/_localocean/reset", json={"account": account}).status_code == 200
+    assert totals() == {"tags": 0, "vpcs": 0, "images": 0}

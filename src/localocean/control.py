@@ -15,6 +15,7 @@ from localocean.core.operations import Call, Operations
 from localocean.core.router import Receive, Route, Scope, Send
 from localocean.core.services import Services
 from localocean.core.tables import metadata
+from localocean.core.tallies import recount
 from localocean.core.timing import PROFILES
 from localocean.core.validation import Body
 
@@ -247,6 +248,7 @@ def import_state(call: Call) -> dict[str, Any]:
     try:
         with s.db.transaction() as connection:
             state_store.import_tables(connection, metadata, document["tables"])
+            recount(connection, s.areas)
     except (ValueError, TypeError) as exc:
         raise Unprocessable(f"the state document is not valid: {exc}") from exc
     except Exception as exc:

@@ -79,4 +79,7 @@ class Area:
     reset_account: Callable[[Connection, str], None] | None = None
     # `localocean status`: name -> SELECT account_id, count(*) ... GROUP BY account_id
     counts: Mapping[str, Select[Any]] = field(default_factory=dict)
+    # Kinds whose count the store keeps in `core/tallies.py` (list totals), with the statement
+    # that counts them from scratch (the same shape as `counts`).
+    tallies: Mapping[str, Select[Any]] = field(default_factory=dict)
     runtime: Callable[[Services], Runtime] | None = None

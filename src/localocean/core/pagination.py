@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Connection, Row, Select, bindparam, func, select
 
+from localocean.core import tallies
 from localocean.core.query import Query
 
 if TYPE_CHECKING:
@@ -51,9 +52,12 @@ class Page:
 
 
 class PagedQuery:
-    """One page of rows plus the total, in SQL."""
+    """One page of rows plus the total, in SQL. With `tally`, the statement lists all of an
+    account's resources of that kind (its only parameter is `account_id`), and the total is read
+    from the tallies instead of counted."""
 
-    def __init__(self, stmt: Select[Any]):
+    def __init__(self, stmt: Select[Any], tally: str | None = None):
+        self.tally = tally
         self.page = Query(stmt.limit(bindparam("limit")).offset(bindparam("offset")))
         self.count = Query(select(func.count()).select_from(stmt.order_by(None).subquery()))
 
@@ -68,6 +72,8 @@ class PagedQuery:
         rows = self.page.all(connection, {**params, "limit": limit, "offset": offset})
         if offset == 0 and len(rows) < limit:
             return rows, len(rows)  # the whole collection fits on the first page
+        if self.tally is not None:
+            return rows, tallies.count(connection, params["account_id"], self.tally)
         return rows, int(self.count.scalar(connection, params))
 
 

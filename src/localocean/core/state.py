@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Integer, MetaData, select, text
 
 from localocean.core.lifecycle import Lifecycle
-from localocean.core.tables import accounts, tagged_resources, tags
+from localocean.core.tables import accounts, tagged_resources, tags, tallies
 
 if TYPE_CHECKING:
     from localocean.core.area import Area
@@ -72,6 +72,7 @@ def clear_account(connection: Connection, areas: Sequence[Area], account_id: str
         if area.reset_account is not None:
             area.reset_account(connection, account_id)
     connection.execute(tags.delete().where(tags.c.account_id == account_id))
+    connection.execute(tallies.delete().where(tallies.c.account_id == account_id))
 
 
 def summary(connection: Connection, areas: Sequence[Area]) -> list[dict[str, Any]]:

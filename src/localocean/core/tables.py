@@ -93,6 +93,7 @@ tags = Table(
     Column("name_key", String(255), nullable=False),
     Column("created_at", Float, nullable=False),
     UniqueConstraint("account_id", "name_key", name="uq_tags_account_name"),
+    Index("ix_tags_account_id", "account_id", "id"),
 )
 
 tagged_resources = Table(
@@ -107,4 +108,28 @@ tagged_resources = Table(
     Index("ix_tagged_resources_resource", "resource_type", "resource_id"),
 )
 
-CORE_TABLES = (accounts, tokens, counters, clock_state, transitions, tags, tagged_resources)
+# How many resources of each kind an account holds, kept up to date with every insert and
+# delete: a list's `meta.total` is then one indexed read, however long the list.
+tallies = Table(
+    "tallies",
+    metadata,
+    Column(
+        "account_id",
+        String(40),
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("kind", String(32), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+)
+
+CORE_TABLES = (
+    accounts,
+    tokens,
+    counters,
+    clock_state,
+    transitions,
+    tags,
+    tagged_resources,
+    tallies,
+)

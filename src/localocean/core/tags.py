@@ -12,8 +12,9 @@ import re
 from collections.abc import Iterable
 from typing import Any, TypeGuard
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, Row, bindparam, func, select
 
+from localocean.core import tallies
 from localocean.core.db import Duplicate, savepoint
 from localocean.core.errors import Unprocessable
 from localocean.core.query import Query
@@ -68,6 +69,7 @@ def ensure(connection: Connection, account_id: str, name: str, now: float) -> Ro
                         account_id=account_id, name=name, name_key=name.lower(), created_at=now
                     )
                 )
+            tallies.add(connection, account_id, "tags")
         except Duplicate:
             pass  # created meanwhile under another spelling: that one is canonical
         found = find(connection, account_id, name)
@@ -153,3 +155,6 @@ def names_for(
         for resource_id, name in _NAMES_FOR.all(connection, params):
             found[resource_id].append(name)
     return found
+
+
+PER_ACCOUNT = select(tags.c.account_id, func.count()).group_by(tags.c.account_id)

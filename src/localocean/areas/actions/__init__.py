@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-
 from localocean.areas.actions import rules, store
 from localocean.core.area import Area
 from localocean.core.operations import Call, Operations
@@ -32,9 +30,6 @@ AREA = Area(
     transitions={rules.COMPLETE: rules.complete},
     durations={rules.COMPLETE: Durations(0.5, 30.0)},
     reset_account=store.delete_account,
-    counts={
-        "actions": select(store.actions.c.account_id, func.count()).group_by(
-            store.actions.c.account_id
-        )
-    },
+    counts={"actions": store.PER_ACCOUNT},
+    tallies={"actions": store.PER_ACCOUNT},
 )

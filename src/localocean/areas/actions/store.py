@@ -14,10 +14,12 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    func,
     select,
     update,
 )
 
+from localocean.core import tallies
 from localocean.core.db import next_id
 from localocean.core.pagination import Page, PagedQuery
 from localocean.core.query import Query
@@ -41,7 +43,9 @@ actions = Table(
 )
 
 _OF_ACCOUNT = actions.c.account_id == bindparam("account_id")
-_LIST = PagedQuery(select(actions).where(_OF_ACCOUNT).order_by(actions.c.id.desc()))
+_LIST = PagedQuery(
+    select(actions).where(_OF_ACCOUNT).order_by(actions.c.id.desc()), tally="actions"
+)
 _GET = Query(select(actions).where(_OF_ACCOUNT, actions.c.id == bindparam("action_id")))
 _OF_RESOURCE = PagedQuery(
     select(actions)
@@ -76,6 +80,7 @@ def get_any(connection: Connection, action_id: int) -> Row[Any] | None:
 def add(connection: Connection, **values: Any) -> Row[Any]:
     action_id = next_id(connection, "action", ACTION_IDS_START)
     connection.execute(actions.insert().values(id=action_id, **values))
+    tallies.add(connection, values["account_id"], "actions")
     row = get_any(connection, action_id)
     assert row is not None
     return row
@@ -91,3 +96,6 @@ def finish(connection: Connection, action_id: int, status: str, at: float) -> No
 
 def delete_account(connection: Connection, account_id: str) -> None:
     connection.execute(actions.delete().where(actions.c.account_id == account_id))
+
+
+PER_ACCOUNT = select(actions.c.account_id, func.count()).group_by(actions.c.account_id)

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
-
 from localocean.areas.actions import rules as actions
 from localocean.areas.actions import store as action_store
 from localocean.areas.images import rules, store, transfers
@@ -161,10 +159,7 @@ AREA = Area(
     taggables=(Taggable("image", "images", "images", exists=rules.exists),),
     seed=SeedSection("images", load_seed),
     reset_account=store.delete_account,
-    counts={
-        "images": select(store.images.c.account_id, func.count())
-        .where(store.images.c.removed_at.is_(None))
-        .group_by(store.images.c.account_id)
-    },
+    counts={"images": store.PER_ACCOUNT},
+    tallies={"images": store.PER_ACCOUNT},
     runtime=_importer,
 )

@@ -179,7 +179,7 @@ def delete(
         raise Unprocessable(ALREADY_DELETED)
     lifecycle.cancel(connection, "image", [image.id])
     tags.untag(connection, "image", [image.id])
-    store.remove(connection, image.id, now)
+    store.remove(connection, image, now)
     return image.id
 
 

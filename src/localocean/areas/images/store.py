@@ -20,10 +20,12 @@ from sqlalchemy import (
     bindparam,
     cast,
     exists,
+    func,
     select,
     update,
 )
 
+from localocean.core import tallies
 from localocean.core.db import next_id
 from localocean.core.pagination import PagedQuery
 from localocean.core.query import Query
@@ -69,7 +71,7 @@ image_transfers = Table(
 # Images a user deleted stay as rows (removed_at set) so that deleting one again can answer as
 # DigitalOcean does; every read but `removed` leaves them out.
 _OF_ACCOUNT = and_(images.c.account_id == bindparam("account_id"), images.c.removed_at.is_(None))
-_LIST = PagedQuery(select(images).where(_OF_ACCOUNT).order_by(images.c.id))
+_LIST = PagedQuery(select(images).where(_OF_ACCOUNT).order_by(images.c.id), tally="images")
 _GET = Query(select(images).where(_OF_ACCOUNT, images.c.id == bindparam("image_id")))
 _ANY = select(images).where(images.c.id == bindparam("image_id"))
 _UNFINISHED = select(images.c.id, images.c.url, images.c.account_id).where(
@@ -124,6 +126,7 @@ def unfinished(connection: Connection) -> list[Row[Any]]:
 def add(connection: Connection, **values: Any) -> Row[Any]:
     image_id = next_id(connection, "image", IMAGE_IDS_START)
     connection.execute(images.insert().values(id=image_id, **values))
+    tallies.add(connection, values["account_id"], "images")
     row = get_any(connection, image_id)
     assert row is not None
     return row
@@ -143,10 +146,18 @@ def change_if(connection: Connection, image_id: int, statuses: tuple[str, ...], 
     return bool(result.rowcount)
 
 
-def remove(connection: Connection, image_id: int, now: float) -> None:
+def remove(connection: Connection, image: Row[Any], now: float) -> None:
     connection.execute(
-        update(images).where(images.c.id == image_id).values(status="deleted", removed_at=now)
+        update(images).where(images.c.id == image.id).values(status="deleted", removed_at=now)
     )
+    tallies.add(connection, image.account_id, "images", -1)
+
+
+def move(connection: Connection, image: Row[Any], account_id: str) -> None:
+    """The image changes hands (an accepted account transfer)."""
+    connection.execute(update(images).where(images.c.id == image.id).values(account_id=account_id))
+    tallies.add(connection, image.account_id, "images", -1)
+    tallies.add(connection, account_id, "images")
 
 
 def removed(connection: Connection, account_id: str, image_id: int) -> Row[Any] | None:
@@ -189,3 +200,10 @@ def delete_account(connection: Connection, account_id: str) -> None:
     connection.execute(image_transfers.delete().where(image_transfers.c.image_id.in_(owned)))
     connection.execute(image_transfers.delete().where(image_transfers.c.sender_id == account_id))
     connection.execute(images.delete().where(images.c.account_id == account_id))
+
+
+PER_ACCOUNT = (
+    select(images.c.account_id, func.count())
+    .where(images.c.removed_at.is_(None))
+    .group_by(images.c.account_id)
+)

@@ -85,7 +85,9 @@ def accept(connection: Connection, account_id: str, image_id: str, payload: Any)
     if team != accounts.team_uuid(account_id):
         raise BadRequest("recipient_uuid is not the uuid of the accepting team")
     tags.untag(connection, "image", [transfer.image_id])
-    store.change(connection, transfer.image_id, account_id=account_id)
+    image = store.get_any(connection, transfer.image_id)
+    assert image is not None
+    store.move(connection, image, account_id)
     store.set_transfer_status(connection, transfer.id, "accepted")
 
 

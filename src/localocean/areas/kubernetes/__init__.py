@@ -26,4 +26,5 @@ AREA = Area(
     seed=SeedSection("clusters", seed.load, extra="associated"),
     reset_account=store.delete_account,
     counts={"clusters": store.CLUSTERS_PER_ACCOUNT, "nodes": store.NODES_PER_ACCOUNT},
+    tallies={"clusters": store.CLUSTERS_PER_ACCOUNT},
 )

@@ -24,6 +24,7 @@ from sqlalchemy import (
     update,
 )
 
+from localocean.core import tallies
 from localocean.core.db import savepoint
 from localocean.core.pagination import Page, PagedQuery
 from localocean.core.query import Query
@@ -66,6 +67,7 @@ clusters = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     UniqueConstraint("account_id", "name", name="uq_clusters_account_name"),
+    Index("ix_clusters_account_created", "account_id", "created_at", "id"),
 )
 
 node_pools = Table(
@@ -138,7 +140,8 @@ TABLES = (clusters, node_pools, nodes, cluster_events, clusterlint_runs, cluster
 
 _OF_ACCOUNT = clusters.c.account_id == bindparam("account_id")
 _LIST = PagedQuery(
-    select(clusters).where(_OF_ACCOUNT).order_by(clusters.c.created_at, clusters.c.id)
+    select(clusters).where(_OF_ACCOUNT).order_by(clusters.c.created_at, clusters.c.id),
+    tally="clusters",
 )
 _GET = Query(select(clusters).where(_OF_ACCOUNT, clusters.c.id == bindparam("cluster_id")))
 _POOLS = Query(
@@ -186,6 +189,7 @@ def in_vpc(connection: Connection, account_id: str, vpc_id: str) -> int:
 
 def add(connection: Connection, **values: Any) -> None:
     connection.execute(clusters.insert().values(**values))
+    tallies.add(connection, values["account_id"], "clusters")
 
 
 def change(connection: Connection, cluster_id: str, **values: Any) -> None:
@@ -195,6 +199,11 @@ def change(connection: Connection, cluster_id: str, **values: Any) -> None:
 
 
 def delete(connection: Connection, cluster_id: str) -> None:
+    account_id = connection.execute(
+        select(clusters.c.account_id).where(clusters.c.id == cluster_id)
+    ).scalar()
+    if account_id is not None:
+        tallies.add(connection, account_id, "clusters", -1)
     pool_ids = select(node_pools.c.id).where(node_pools.c.cluster_id == cluster_id)
     connection.execute(nodes.delete().where(nodes.c.pool_id.in_(pool_ids)))
     connection.execute(node_pools.delete().where(node_pools.c.cluster_id == cluster_id))

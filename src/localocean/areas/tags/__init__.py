@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-
 from localocean.areas.tags import rules
 from localocean.core import tags
 from localocean.core.area import Area, SeedSection, Taggable
@@ -18,7 +16,6 @@ from localocean.core.errors import BadRequest, TagBadRequest, Unprocessable
 from localocean.core.operations import Call, Operations
 from localocean.core.pagination import account_listing
 from localocean.core.seed import SeedContext
-from localocean.core.tables import tags as tag_table
 
 routes = Operations()
 
@@ -94,5 +91,6 @@ AREA = Area(
     operations=routes,
     taggables=ON_TRUST,
     seed=SeedSection("tags", _seed),
-    counts={"tags": select(tag_table.c.account_id, func.count()).group_by(tag_table.c.account_id)},
+    counts={"tags": tags.PER_ACCOUNT},
+    tallies={"tags": tags.PER_ACCOUNT},
 )

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select
 
-from localocean.core import tags
+from localocean.core import tags, tallies
 from localocean.core.area import Taggable
 from localocean.core.errors import NotFound, TagBadRequest, Unprocessable
 from localocean.core.pagination import Page, PagedQuery
@@ -18,7 +18,8 @@ from localocean.core.validation import Body
 _LIST = PagedQuery(
     select(tag_table)
     .where(tag_table.c.account_id == bindparam("account_id"))
-    .order_by(tag_table.c.id)
+    .order_by(tag_table.c.id),
+    tally="tags",
 )
 _TAGGED = (
     select(tagged_resources)
@@ -52,6 +53,7 @@ def delete(connection: Connection, account_id: str, name: str) -> None:
     tag = get(connection, account_id, name)
     connection.execute(tagged_resources.delete().where(tagged_resources.c.tag_id == tag.id))
     connection.execute(tag_table.delete().where(tag_table.c.id == tag.id))
+    tallies.add(connection, account_id, "tags", -1)
 
 
 def _assignable(taggables: Mapping[str, Taggable]) -> list[str]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-
 from localocean.areas.vpcs import rules, store
 from localocean.core.area import Area, SeedSection
 from localocean.core.operations import Call, Operations
@@ -59,7 +57,6 @@ AREA = Area(
     tables=(store.vpcs,),
     seed=SeedSection("vpcs", _seed),
     reset_account=store.delete_account,
-    counts={
-        "vpcs": select(store.vpcs.c.account_id, func.count()).group_by(store.vpcs.c.account_id)
-    },
+    counts={"vpcs": store.PER_ACCOUNT},
+    tallies={"vpcs": store.PER_ACCOUNT},
 )

@@ -175,7 +175,7 @@ def delete(
         raise Forbidden("Can not delete default VPC")
     if sum(count(connection, account_id, vpc.id) for count in members):
         raise Conflict("Can not delete VPC with members")
-    store.delete(connection, vpc.id)
+    store.delete(connection, vpc)
 
 
 def render(vpc: Row[Any]) -> dict[str, Any]:

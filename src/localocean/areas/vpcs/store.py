@@ -9,15 +9,18 @@ from sqlalchemy import (
     Column,
     Connection,
     Float,
+    Index,
     Row,
     String,
     Table,
     UniqueConstraint,
     bindparam,
+    func,
     select,
     update,
 )
 
+from localocean.core import tallies
 from localocean.core.db import savepoint
 from localocean.core.pagination import Page, PagedQuery
 from localocean.core.query import Query
@@ -35,10 +38,13 @@ vpcs = Table(
     Column("is_default", Boolean, nullable=False),
     Column("created_at", Float, nullable=False),
     UniqueConstraint("account_id", "name", name="uq_vpcs_account_name"),
+    Index("ix_vpcs_account_created", "account_id", "created_at", "id"),
 )
 
 _OF_ACCOUNT = vpcs.c.account_id == bindparam("account_id")
-_LIST = PagedQuery(select(vpcs).where(_OF_ACCOUNT).order_by(vpcs.c.created_at, vpcs.c.id))
+_LIST = PagedQuery(
+    select(vpcs).where(_OF_ACCOUNT).order_by(vpcs.c.created_at, vpcs.c.id), tally="vpcs"
+)
 _GET = Query(select(vpcs).where(_OF_ACCOUNT, vpcs.c.id == bindparam("vpc_id")))
 
 
@@ -58,6 +64,7 @@ def add(connection: Connection, **values: Any) -> None:
     """Raises Duplicate if the account has a VPC of this name."""
     with savepoint(connection):
         connection.execute(vpcs.insert().values(**values))
+    tallies.add(connection, values["account_id"], "vpcs")
 
 
 def change(connection: Connection, vpc_id: str, **values: Any) -> None:
@@ -74,9 +81,13 @@ def clear_default(connection: Connection, account_id: str, region: str) -> None:
     )
 
 
-def delete(connection: Connection, vpc_id: str) -> None:
-    connection.execute(vpcs.delete().where(vpcs.c.id == vpc_id))
+def delete(connection: Connection, vpc: Row[Any]) -> None:
+    connection.execute(vpcs.delete().where(vpcs.c.id == vpc.id))
+    tallies.add(connection, vpc.account_id, "vpcs", -1)
 
 
 def delete_account(connection: Connection, account_id: str) -> None:
     connection.execute(vpcs.delete().where(vpcs.c.account_id == account_id))
+
+
+PER_ACCOUNT = select(vpcs.c.account_id, func.count()).group_by(vpcs.c.account_id)
