@@ -140,7 +140,7 @@ def team_uuid(account_id: str) -> str:
 
 # Storage
 
-_BY_TOKEN = (
+_BY_TOKEN = Query(
     select(accounts, tokens.c.scopes)
     .join(tokens, tokens.c.account_id == accounts.c.id)
     .where(tokens.c.token_hash == bindparam("token_hash"))
@@ -150,7 +150,7 @@ _BY_ID = Query(select(accounts).where(accounts.c.id == bindparam("account_id")))
 
 def _find_token(connection: Connection, token_hash: str) -> Row[Any] | None:
     """The account reached by a token, with the token's `scopes` column."""
-    return connection.execute(_BY_TOKEN, {"token_hash": token_hash}).first()
+    return _BY_TOKEN.first(connection, {"token_hash": token_hash})
 
 
 def get(connection: Connection, account_id: str) -> Row[Any] | None:

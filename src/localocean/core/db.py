@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ from sqlalchemy import (
     Connection,
     Engine,
     MetaData,
+    Table,
+    Update,
+    bindparam,
     create_engine,
     event,
     inspect,
@@ -142,7 +146,7 @@ class Database:
         with self.transaction() as connection:
             empty = revision is None and not inspect(connection).get_table_names()
             if empty:
-                metadata.create_all(connection)
+                metadata.create_all(connection, checkfirst=False)  # it is empty
                 connection.execute(
                     text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
                          "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))")
@@ -211,3 +215,15 @@ def savepoint(connection: Connection) -> Iterator[None]:
             yield
     except IntegrityError as exc:
         raise Duplicate(str(exc.orig)) from exc
+
+
+@cache
+def _by_id(table: Table) -> Update:
+    return update(table).where(table.c.id == bindparam("row_id"))
+
+
+def change_row(connection: Connection, table: Table, row_id: Any, values: dict[str, Any]) -> int:
+    """UPDATE one row by id, setting `values`. One statement per table, whatever the columns:
+    SQLAlchemy compiles it once per set of columns and reuses it, where a statement built with
+    `.values(...)` per call is compiled (and its cache key computed) every time."""
+    return int(connection.execute(_by_id(table), {"row_id": row_id, **values}).rowcount or 0)

@@ -21,12 +21,18 @@ from sqlalchemy import Connection, Row, bindparam, func, select, update
 from localocean.core.area import TransitionHandler
 from localocean.core.clock import Clock
 from localocean.core.db import Database
+from localocean.core.query import Query
 from localocean.core.tables import clock_state, transitions
 from localocean.core.timing import Timing
 
 log = logging.getLogger(__name__)
 
-_BY_ID = select(transitions).where(transitions.c.id == bindparam("transition_id"))
+_BY_ID = Query(select(transitions).where(transitions.c.id == bindparam("transition_id")))
+_REMOVE = transitions.delete().where(transitions.c.id == bindparam("transition_id"))
+_CANCEL = transitions.delete().where(
+    transitions.c.resource_type == bindparam("resource_type"),
+    transitions.c.resource_id.in_(bindparam("resource_ids", expanding=True)),
+)
 
 
 class Lifecycle:
@@ -45,13 +51,13 @@ class Lifecycle:
         self.timing = timing
         self.handlers = dict(handlers)
         handled = transitions.c.kind.in_(sorted(self.handlers))
-        self._due = (
+        self._due = Query(
             select(transitions.c.id, transitions.c.kind)
             .where(transitions.c.due_at <= bindparam("now"), handled)
             .order_by(transitions.c.due_at, transitions.c.id)
             .limit(100)
         )
-        self._earliest = select(func.min(transitions.c.due_at)).where(handled)
+        self._earliest = Query(select(func.min(transitions.c.due_at)).where(handled))
         self._unhandled = (
             select(transitions.c.kind, func.count()).where(~handled).group_by(transitions.c.kind)
         )
@@ -72,7 +78,7 @@ class Lifecycle:
                 )
 
     def _earliest_due(self, connection: Connection) -> float | None:
-        return connection.execute(self._earliest).scalar()
+        return self._earliest.scalar(connection)
 
     def schedule(
         self,
@@ -91,16 +97,17 @@ class Lifecycle:
         now = self.clock.now()
         due_at = now + (self.timing.delay(kind) if delay is None else delay)
         result = connection.execute(
-            transitions.insert().values(
-                kind=kind,
-                account_id=account_id,
-                resource_type=resource_type,
-                resource_id=str(resource_id),
-                target=target,
-                payload=payload or {},
-                due_at=due_at,
-                created_at=now,
-            )
+            transitions.insert(),
+            {
+                "kind": kind,
+                "account_id": account_id,
+                "resource_type": resource_type,
+                "resource_id": str(resource_id),
+                "target": target,
+                "payload": payload or {},
+                "due_at": due_at,
+                "created_at": now,
+            },
         )
         # If the surrounding transaction rolls back, the worst case is one needless check.
         if self._next_due is None or due_at < self._next_due:
@@ -117,11 +124,7 @@ class Lifecycle:
         ids = [str(resource_id) for resource_id in resource_ids]
         if not ids:
             return 0
-        result = connection.execute(
-            transitions.delete().where(
-                transitions.c.resource_type == resource_type, transitions.c.resource_id.in_(ids)
-            )
-        )
+        result = connection.execute(_CANCEL, {"resource_type": resource_type, "resource_ids": ids})
         return int(result.rowcount or 0)
 
     @staticmethod
@@ -150,7 +153,7 @@ class Lifecycle:
         applied = 0
         while True:
             with self.db.transaction() as connection:
-                batch = list(connection.execute(self._due, {"now": self.clock.now()}))
+                batch = self._due.all(connection, {"now": self.clock.now()})
             if not batch:
                 break
             for transition_id, kind in batch:
@@ -161,21 +164,21 @@ class Lifecycle:
 
     def _apply_one(self, transition_id: int, kind: str) -> int:
         handler = self.handlers[kind]
-        remove = transitions.delete().where(transitions.c.id == transition_id)
+        key = {"transition_id": transition_id}
         try:
             with self.db.transaction() as connection:
-                transition = connection.execute(_BY_ID, {"transition_id": transition_id}).first()
+                transition = _BY_ID.first(connection, key)
                 if transition is None:
                     return 0
                 handler(connection, transition, transition.payload or {})
-                connection.execute(remove)
+                connection.execute(_REMOVE, key)
             return 1
         except Exception:
             # A handler that fails would fail again: it is logged and dropped, never retried
             # in a loop.
             log.exception("transition %s (%s) failed; dropping it", transition_id, kind)
             with self.db.transaction() as connection:
-                connection.execute(remove)
+                connection.execute(_REMOVE, key)
             return 0
 
     def advance(self, seconds: float) -> int:

@@ -90,8 +90,10 @@ class Query:
                 found.append((index, processor))
         return tuple(found)
 
-    def _run(self, connection: Connection, params: Mapping[str, Any]) -> Any:
-        lengths = tuple(len(params[name]) for name in self._expanding_names(connection))
+    def _run(self, connection: Connection, given: Mapping[str, Any]) -> Any:
+        expanding, defaults = self._shape(connection)
+        params = {**defaults, **given} if defaults else given
+        lengths = tuple(len(params[name]) for name in expanding)
         key = (connection.dialect.name, lengths)
         prepared = self._prepared.get(key)
         if prepared is None:
@@ -112,16 +114,21 @@ class Query:
             prepared.processors.append(self._processors(connection, cursor.description))
         return cursor, prepared
 
-    _expanding_cache: dict[str, tuple[str, ...]]
-
-    def _expanding_names(self, connection: Connection) -> tuple[str, ...]:
-        cache = self.__dict__.setdefault("_expanding_cache", {})
-        names = cache.get(connection.dialect.name)
-        if names is None:
-            names = cache[connection.dialect.name] = tuple(
-                _EXPANDING.findall(self.stmt.compile(dialect=connection.dialect).string)
-            )
-        return names
+    def _shape(self, connection: Connection) -> tuple[tuple[str, ...], dict[str, Any]]:
+        """The expanding parameters, and the values of those the statement carries itself
+        (`column.in_([...])` with a literal list)."""
+        shapes = self.__dict__.setdefault("_shapes", {})
+        shape = shapes.get(connection.dialect.name)
+        if shape is None:
+            compiled = self.stmt.compile(dialect=connection.dialect)
+            names = tuple(_EXPANDING.findall(compiled.string))
+            literal = {
+                name: compiled.params[name]
+                for name in names
+                if compiled.params.get(name) is not None
+            }
+            shape = shapes[connection.dialect.name] = (names, literal)
+        return shape
 
     @staticmethod
     def _build(prepared: _Prepared, raw: Sequence[Any]) -> Any:

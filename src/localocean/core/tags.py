@@ -24,8 +24,17 @@ from localocean.core.validation import Body
 NAME = re.compile(r"[a-zA-Z0-9_\-:]+")
 MAX_NAME = 255
 
-_FIND = select(tags).where(
-    tags.c.account_id == bindparam("account_id"), tags.c.name_key == bindparam("name_key")
+_FIND = Query(
+    select(tags).where(
+        tags.c.account_id == bindparam("account_id"), tags.c.name_key == bindparam("name_key")
+    )
+)
+_TAGGED = Query(
+    select(tagged_resources.c.id).where(
+        tagged_resources.c.tag_id == bindparam("tag_id"),
+        tagged_resources.c.resource_type == bindparam("resource_type"),
+        tagged_resources.c.resource_id == bindparam("resource_id"),
+    )
 )
 _NAMES_FOR = Query(
     select(tagged_resources.c.resource_id, tags.c.name)
@@ -55,7 +64,7 @@ def names_in(body: Body, field: str = "tags") -> list[str] | None:
 
 
 def find(connection: Connection, account_id: str, name: str) -> Row[Any] | None:
-    return connection.execute(_FIND, {"account_id": account_id, "name_key": name.lower()}).first()
+    return _FIND.first(connection, {"account_id": account_id, "name_key": name.lower()})
 
 
 def ensure(connection: Connection, account_id: str, name: str, now: float) -> Row[Any]:
@@ -65,9 +74,13 @@ def ensure(connection: Connection, account_id: str, name: str, now: float) -> Ro
         try:
             with savepoint(connection):
                 connection.execute(
-                    tags.insert().values(
-                        account_id=account_id, name=name, name_key=name.lower(), created_at=now
-                    )
+                    tags.insert(),
+                    {
+                        "account_id": account_id,
+                        "name": name,
+                        "name_key": name.lower(),
+                        "created_at": now,
+                    },
                 )
             tallies.add(connection, account_id, "tags")
         except Duplicate:
@@ -96,18 +109,13 @@ def add(
     """Tag a resource with these names (tags created on use); existing taggings stay."""
     for name in names:
         tag = ensure(connection, account_id, name, now)
-        stmt = select(tagged_resources.c.id).where(
-            _tagging(tag.id, resource_type, str(resource_id))
-        )
-        if connection.execute(stmt).first() is None:
-            connection.execute(
-                tagged_resources.insert().values(
-                    tag_id=tag.id,
-                    resource_type=resource_type,
-                    resource_id=str(resource_id),
-                    tagged_at=now,
-                )
-            )
+        tagging = {
+            "tag_id": tag.id,
+            "resource_type": resource_type,
+            "resource_id": str(resource_id),
+        }
+        if _TAGGED.first(connection, tagging) is None:
+            connection.execute(tagged_resources.insert(), {**tagging, "tagged_at": now})
 
 
 def remove(connection: Connection, tag_id: int, resource_type: str, resource_id: str) -> None:

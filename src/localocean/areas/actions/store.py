@@ -79,7 +79,7 @@ def get_any(connection: Connection, action_id: int) -> Row[Any] | None:
 
 def add(connection: Connection, **values: Any) -> Row[Any]:
     action_id = next_id(connection, "action", ACTION_IDS_START)
-    connection.execute(actions.insert().values(id=action_id, **values))
+    connection.execute(actions.insert(), {"id": action_id, **values})
     tallies.add(connection, values["account_id"], "actions")
     row = get_any(connection, action_id)
     assert row is not None

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 
 from localocean.core import tallies
-from localocean.core.db import next_id
+from localocean.core.db import change_row, next_id
 from localocean.core.pagination import PagedQuery
 from localocean.core.query import Query
 from localocean.core.tables import Json, account_id_column, metadata, tagged_resources, tags
@@ -73,7 +73,7 @@ image_transfers = Table(
 _OF_ACCOUNT = and_(images.c.account_id == bindparam("account_id"), images.c.removed_at.is_(None))
 _LIST = PagedQuery(select(images).where(_OF_ACCOUNT).order_by(images.c.id), tally="images")
 _GET = Query(select(images).where(_OF_ACCOUNT, images.c.id == bindparam("image_id")))
-_ANY = select(images).where(images.c.id == bindparam("image_id"))
+_ANY = Query(select(images).where(images.c.id == bindparam("image_id")))
 _UNFINISHED = select(images.c.id, images.c.url, images.c.account_id).where(
     images.c.status.in_(("NEW", "pending")), images.c.removed_at.is_(None)
 )
@@ -115,7 +115,7 @@ def get(connection: Connection, account_id: str, image_id: int) -> Row[Any] | No
 
 
 def get_any(connection: Connection, image_id: int) -> Row[Any] | None:
-    return connection.execute(_ANY, {"image_id": image_id}).first()
+    return _ANY.first(connection, {"image_id": image_id})
 
 
 def unfinished(connection: Connection) -> list[Row[Any]]:
@@ -125,7 +125,7 @@ def unfinished(connection: Connection) -> list[Row[Any]]:
 
 def add(connection: Connection, **values: Any) -> Row[Any]:
     image_id = next_id(connection, "image", IMAGE_IDS_START)
-    connection.execute(images.insert().values(id=image_id, **values))
+    connection.execute(images.insert(), {"id": image_id, **values})
     tallies.add(connection, values["account_id"], "images")
     row = get_any(connection, image_id)
     assert row is not None
@@ -133,7 +133,7 @@ def add(connection: Connection, **values: Any) -> Row[Any]:
 
 
 def change(connection: Connection, image_id: int, **values: Any) -> None:
-    connection.execute(update(images).where(images.c.id == image_id).values(**values))
+    change_row(connection, images, image_id, values)
 
 
 def change_if(connection: Connection, image_id: int, statuses: tuple[str, ...], **values: Any):
@@ -169,7 +169,7 @@ def removed(connection: Connection, account_id: str, image_id: int) -> Row[Any] 
 
 def add_transfer(connection: Connection, **values: Any) -> int:
     transfer_id = next_id(connection, "image_transfer", TRANSFER_IDS_START)
-    connection.execute(image_transfers.insert().values(id=transfer_id, **values))
+    connection.execute(image_transfers.insert(), {"id": transfer_id, **values})
     return transfer_id
 
 

@@ -6,15 +6,39 @@ import base64
 import secrets
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row
 
-from localocean.areas.kubernetes import clusters
+from localocean.areas.kubernetes import clusters, store
 from localocean.core import accounts
 from localocean.core.clock import rfc3339
 from localocean.core.documents import dump_yaml
 from localocean.core.errors import Unprocessable
 
 DEFAULT_TOKEN_LIFETIME = 7 * 24 * 3600
+
+
+def ca_certificate(connection: Connection, cluster: Row[Any]) -> str:
+    """The cluster's CA certificate, made the first time anyone asks for access and kept: a
+    cluster nobody connects to costs no key generation."""
+    if cluster.ca_certificate:
+        return str(cluster.ca_certificate)
+    certificate = _new_ca_certificate(cluster.id, cluster.created_at)
+    store.change(connection, cluster.id, ca_certificate=certificate)
+    return certificate
+
+
+def _new_ca_certificate(cluster_id: str, now: float) -> str:
+    """A real CA certificate for the cluster (EC P-256), valid ten years; its key is not kept:
+    LocalOcean signs nothing with it."""
+    import datetime
+
+    from cryptography.hazmat.primitives import serialization
+
+    from localocean.tls import self_signed_ca
+
+    start = datetime.datetime.fromtimestamp(now, datetime.UTC)
+    _, certificate = self_signed_ca("DigitalOcean", f"k8saas Cluster CA {cluster_id[:8]}", start)
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def _token(expiry_seconds: int, now: float) -> tuple[str, float]:
@@ -36,7 +60,9 @@ def credentials(
     token, expires = _token(_expiry(query), now)
     return {
         "server": f"https://{cluster.id}.k8s.ondigitalocean.com",
-        "certificate_authority_data": base64.b64encode(cluster.ca_certificate.encode()).decode(),
+        "certificate_authority_data": base64.b64encode(
+            ca_certificate(connection, cluster).encode()
+        ).decode(),
         "client_certificate_data": None,
         "client_key_data": None,
         "token": token,

@@ -32,20 +32,6 @@ def get(connection: Connection, account_id: str, cluster_id: str) -> Row[Any]:
     return cluster
 
 
-def _ca_certificate(cluster_id: str, now: float) -> str:
-    """A real CA certificate for the cluster (EC P-256), valid ten years; its key is not kept:
-    LocalOcean signs nothing with it."""
-    import datetime
-
-    from cryptography.hazmat.primitives import serialization
-
-    from localocean.tls import self_signed_ca
-
-    start = datetime.datetime.fromtimestamp(now, datetime.UTC)
-    _, certificate = self_signed_ca("DigitalOcean", f"k8saas Cluster CA {cluster_id[:8]}", start)
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
-
-
 def new_pool(
     connection: Connection, account_id: str, cluster_id: str, spec: specs.PoolSpec, now: float
 ) -> tuple[str, list[str]]:
@@ -127,7 +113,7 @@ def create(
         isolated_workers=bool(body.bool("isolated_workers")),
         maintenance=specs.maintenance(body), settings=specs.settings(body, {}),
         registry_enabled=False, registries=[],
-        ca_certificate=_ca_certificate(cluster_id, now), created_at=now, updated_at=now,
+        ca_certificate="", created_at=now, updated_at=now,
     )  # fmt: skip
     tags.add(connection, account_id, CLUSTER_TAGS, cluster_id, cluster_tags, now)
     for spec in pools:

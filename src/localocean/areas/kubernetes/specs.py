@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ SETTINGS = ("control_plane_firewall", "cluster_autoscaler_configuration", "sso",
 START_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 DURATION = re.compile(r"(\d+h)?(\d+m)?(\d+(\.\d+)?s)?")
 DEFAULT_SUBNETS = ("10.244.0.0/16", "10.245.0.0/16")
+TEN = ipaddress.IPv4Network("10.0.0.0/8")
 
 
 def auto_cluster_tags(cluster_id: str) -> list[str]:
@@ -285,16 +287,17 @@ def _free_default(
 ) -> ipaddress.IPv4Network:
     """The default /16 or the next free private /16 after it: the rest of 10.0.0.0/8 (wrapping
     around), then 172.16.0.0/12, then 192.168.0.0/16."""
-    first = ipaddress.ip_network(default)
-    ten = list(ipaddress.ip_network("10.0.0.0/8").subnets(new_prefix=16))
-    start = ten.index(first) if first in ten else 0
-    candidates = [
-        *ten[start:],
-        *ten[:start],
-        *ipaddress.ip_network("172.16.0.0/12").subnets(new_prefix=16),
-        ipaddress.ip_network("192.168.0.0/16"),
-    ]
-    for candidate in candidates:
+    for candidate in _private_sixteens(ipaddress.IPv4Network(default)):
         if not any(candidate.overlaps(network) for network in taken):
             return candidate
     raise Unprocessable(f"no private /16 is free for {field}; give {field}")
+
+
+def _private_sixteens(first: ipaddress.IPv4Network) -> Iterator[ipaddress.IPv4Network]:
+    """Made one at a time: the default is almost always free."""
+    ten = int(ipaddress.IPv4Address("10.0.0.0"))
+    start = (int(first.network_address) - ten) >> 16 if first.subnet_of(TEN) else 0
+    for index in (*range(start, 256), *range(start)):
+        yield ipaddress.IPv4Network((ten + (index << 16), 16))
+    yield from ipaddress.IPv4Network("172.16.0.0/12").subnets(new_prefix=16)
+    yield ipaddress.IPv4Network("192.168.0.0/16")

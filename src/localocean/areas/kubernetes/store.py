@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 from localocean.core import tallies
-from localocean.core.db import savepoint
+from localocean.core.db import change_row, savepoint
 from localocean.core.pagination import Page, PagedQuery
 from localocean.core.query import Query
 from localocean.core.tables import Json, account_id_column, metadata
@@ -167,43 +167,42 @@ def get(connection: Connection, account_id: str, cluster_id: str) -> Row[Any] | 
     return _GET.first(connection, {"account_id": account_id, "cluster_id": cluster_id})
 
 
+_ANY = Query(select(clusters).where(clusters.c.id == bindparam("cluster_id")))
+_NAMED = Query(select(clusters.c.id).where(_OF_ACCOUNT, clusters.c.name == bindparam("name")))
+_IN_VPC = Query(
+    select(func.count())
+    .select_from(clusters)
+    .where(_OF_ACCOUNT, clusters.c.vpc_uuid == bindparam("vpc_id"))
+)
+
+
 def get_any(connection: Connection, cluster_id: str) -> Row[Any] | None:
-    return connection.execute(select(clusters).where(clusters.c.id == cluster_id)).first()
+    return _ANY.first(connection, {"cluster_id": cluster_id})
 
 
 def named(connection: Connection, account_id: str, name: str) -> Row[Any] | None:
-    return connection.execute(
-        select(clusters.c.id).where(clusters.c.account_id == account_id, clusters.c.name == name)
-    ).first()
+    return _NAMED.first(connection, {"account_id": account_id, "name": name})
 
 
 def in_vpc(connection: Connection, account_id: str, vpc_id: str) -> int:
-    return int(
-        connection.execute(
-            select(func.count())
-            .select_from(clusters)
-            .where(clusters.c.account_id == account_id, clusters.c.vpc_uuid == vpc_id)
-        ).scalar_one()
-    )
+    return int(_IN_VPC.scalar(connection, {"account_id": account_id, "vpc_id": vpc_id}))
 
 
 def add(connection: Connection, **values: Any) -> None:
-    connection.execute(clusters.insert().values(**values))
+    connection.execute(clusters.insert(), values)
     tallies.add(connection, values["account_id"], "clusters")
 
 
 def change(connection: Connection, cluster_id: str, **values: Any) -> None:
     """Raises Duplicate if a new name is taken."""
     with savepoint(connection):
-        connection.execute(update(clusters).where(clusters.c.id == cluster_id).values(**values))
+        change_row(connection, clusters, cluster_id, values)
 
 
 def delete(connection: Connection, cluster_id: str) -> None:
-    account_id = connection.execute(
-        select(clusters.c.account_id).where(clusters.c.id == cluster_id)
-    ).scalar()
-    if account_id is not None:
-        tallies.add(connection, account_id, "clusters", -1)
+    cluster = get_any(connection, cluster_id)
+    if cluster is not None:
+        tallies.add(connection, cluster.account_id, "clusters", -1)
     pool_ids = select(node_pools.c.id).where(node_pools.c.cluster_id == cluster_id)
     connection.execute(nodes.delete().where(nodes.c.pool_id.in_(pool_ids)))
     connection.execute(node_pools.delete().where(node_pools.c.cluster_id == cluster_id))
@@ -237,26 +236,28 @@ def nodes_of(connection: Connection, pool_ids: list[str]) -> list[Row[Any]]:
     return _NODES.all(connection, {"pool_ids": pool_ids})
 
 
+_POOL = Query(select(node_pools).where(node_pools.c.id == bindparam("pool_id")))
+
+
 def pool(connection: Connection, cluster_id: str, pool_id: str) -> Row[Any] | None:
-    return connection.execute(
-        select(node_pools).where(node_pools.c.cluster_id == cluster_id, node_pools.c.id == pool_id)
-    ).first()
+    found = _POOL.first(connection, {"pool_id": pool_id})
+    return found if found is not None and found.cluster_id == cluster_id else None
 
 
 def pool_by_id(connection: Connection, pool_id: str) -> Row[Any] | None:
-    return connection.execute(select(node_pools).where(node_pools.c.id == pool_id)).first()
+    return _POOL.first(connection, {"pool_id": pool_id})
 
 
 def add_pool(connection: Connection, **values: Any) -> None:
     """Raises Duplicate if the cluster has a pool of this name."""
     with savepoint(connection):
-        connection.execute(node_pools.insert().values(**values))
+        connection.execute(node_pools.insert(), values)
 
 
 def change_pool(connection: Connection, pool_id: str, **values: Any) -> None:
     """Raises Duplicate if a new name is taken."""
     with savepoint(connection):
-        connection.execute(update(node_pools).where(node_pools.c.id == pool_id).values(**values))
+        change_row(connection, node_pools, pool_id, values)
 
 
 def delete_pool(connection: Connection, pool_id: str) -> None:
@@ -264,26 +265,31 @@ def delete_pool(connection: Connection, pool_id: str) -> None:
     connection.execute(node_pools.delete().where(node_pools.c.id == pool_id))
 
 
+_NODE = Query(select(nodes).where(nodes.c.id == bindparam("node_id")))
+
+
 def node(connection: Connection, pool_id: str, node_id: str) -> Row[Any] | None:
-    return connection.execute(
-        select(nodes).where(nodes.c.pool_id == pool_id, nodes.c.id == node_id)
-    ).first()
+    found = _NODE.first(connection, {"node_id": node_id})
+    return found if found is not None and found.pool_id == pool_id else None
 
 
 def node_by_id(connection: Connection, node_id: str) -> Row[Any] | None:
-    return connection.execute(select(nodes).where(nodes.c.id == node_id)).first()
+    return _NODE.first(connection, {"node_id": node_id})
 
 
 def add_node(connection: Connection, **values: Any) -> None:
-    connection.execute(nodes.insert().values(**values))
+    connection.execute(nodes.insert(), values)
 
 
 def change_node(connection: Connection, node_id: str, **values: Any) -> None:
-    connection.execute(update(nodes).where(nodes.c.id == node_id).values(**values))
+    change_row(connection, nodes, node_id, values)
+
+
+_DELETE_NODE = nodes.delete().where(nodes.c.id == bindparam("node_id"))
 
 
 def delete_node(connection: Connection, node_id: str) -> None:
-    connection.execute(nodes.delete().where(nodes.c.id == node_id))
+    connection.execute(_DELETE_NODE, {"node_id": node_id})
 
 
 # Status messages
@@ -291,7 +297,7 @@ def delete_node(connection: Connection, node_id: str) -> None:
 
 def add_event(connection: Connection, cluster_id: str, message: str, at: float) -> None:
     connection.execute(
-        cluster_events.insert().values(cluster_id=cluster_id, message=message, timestamp=at)
+        cluster_events.insert(), {"cluster_id": cluster_id, "message": message, "timestamp": at}
     )
 
 
@@ -306,7 +312,7 @@ def events(connection: Connection, cluster_id: str, since: float | None) -> list
 
 
 def add_run(connection: Connection, **values: Any) -> None:
-    connection.execute(clusterlint_runs.insert().values(**values))
+    connection.execute(clusterlint_runs.insert(), values)
 
 
 def run(connection: Connection, cluster_id: str, run_id: str | None) -> Row[Any] | None:
@@ -317,10 +323,11 @@ def run(connection: Connection, cluster_id: str, run_id: str | None) -> Row[Any]
     return connection.execute(stmt.order_by(*order).limit(1)).first()
 
 
+_RUN = Query(select(clusterlint_runs).where(clusterlint_runs.c.id == bindparam("run_id")))
+
+
 def run_by_id(connection: Connection, run_id: str) -> Row[Any] | None:
-    return connection.execute(
-        select(clusterlint_runs).where(clusterlint_runs.c.id == run_id)
-    ).first()
+    return _RUN.first(connection, {"run_id": run_id})
 
 
 def run_ids(connection: Connection, cluster_id: str) -> list[str]:
@@ -331,10 +338,8 @@ def run_ids(connection: Connection, cluster_id: str) -> list[str]:
 def finish_run(
     connection: Connection, run_id: str, diagnostics: list[dict[str, Any]], at: float
 ) -> None:
-    connection.execute(
-        update(clusterlint_runs)
-        .where(clusterlint_runs.c.id == run_id)
-        .values(diagnostics=diagnostics, completed_at=at)
+    change_row(
+        connection, clusterlint_runs, run_id, {"diagnostics": diagnostics, "completed_at": at}
     )
 
 
@@ -352,7 +357,7 @@ def associated(connection: Connection, cluster_id: str) -> list[Row[Any]]:
 
 
 def add_resource(connection: Connection, **values: Any) -> None:
-    connection.execute(cluster_resources.insert().values(**values))
+    connection.execute(cluster_resources.insert(), values)
 
 
 def delete_resources(connection: Connection, resource_ids: list[str]) -> None:

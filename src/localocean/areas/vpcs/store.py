@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 from localocean.core import tallies
-from localocean.core.db import savepoint
+from localocean.core.db import change_row, savepoint
 from localocean.core.pagination import Page, PagedQuery
 from localocean.core.query import Query
 from localocean.core.tables import account_id_column, metadata
@@ -63,14 +63,14 @@ def all_of(connection: Connection, account_id: str) -> list[Row[Any]]:
 def add(connection: Connection, **values: Any) -> None:
     """Raises Duplicate if the account has a VPC of this name."""
     with savepoint(connection):
-        connection.execute(vpcs.insert().values(**values))
+        connection.execute(vpcs.insert(), values)
     tallies.add(connection, values["account_id"], "vpcs")
 
 
 def change(connection: Connection, vpc_id: str, **values: Any) -> None:
     """Raises Duplicate if a new name is taken."""
     with savepoint(connection):
-        connection.execute(update(vpcs).where(vpcs.c.id == vpc_id).values(**values))
+        change_row(connection, vpcs, vpc_id, values)
 
 
 def clear_default(connection: Connection, account_id: str, region: str) -> None:
