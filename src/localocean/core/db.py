@@ -6,12 +6,15 @@ transaction never spans an `await`: handlers read the request body before they o
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import (
@@ -34,6 +37,7 @@ from sqlalchemy.pool import StaticPool
 from localocean.core.tables import counters
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest migration: revisions are numbered, and each file is named after its revision.
@@ -77,9 +81,16 @@ def _json_text(value: Any) -> str:
 JSON_CODEC: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
 
 
+# Threads that run requests' database work on a database server (see Database.offload).
+WORKERS = 2
+
+
 def make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, **JSON_CODEC)
+        # One connection per worker thread, one for the event loop's thread, one spare.
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=WORKERS + 2, max_overflow=4, **JSON_CODEC
+        )
     in_memory = url in MEMORY_URLS
     if in_memory:
         engine = create_engine(
@@ -96,17 +107,76 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+AFTER_COMMIT = "localocean.after_commit"
+
+
+def _run_after_commit(connection: Connection) -> None:
+    for action in connection.info.pop(AFTER_COMMIT, ()):
+        action()
+
+
+def _forget_after_commit(connection: Connection) -> None:
+    connection.info.pop(AFTER_COMMIT, None)
+
+
 class Database:
+    """Connections and transactions. Each thread has its own connection, so a transaction never
+    interleaves with another on one connection: on SQLite all work happens on the event loop's
+    thread; on a database server, requests' work runs on `WORKERS` threads (`offload`), so the
+    event loop goes on serving while they wait for the server's answers."""
+
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
-        self._connection: Connection | None = None
+        self.offload = self.engine.dialect.name != "sqlite"
+        self._local = threading.local()
+        self._connections: list[Connection] = []
+        self._executor: ThreadPoolExecutor | None = None
 
     def _connected(self) -> Connection:
-        connection = self._connection
+        connection: Connection | None = getattr(self._local, "connection", None)
         if connection is None or connection.closed:
-            connection = self._connection = self.engine.connect()
+            connection = self._local.connection = self.engine.connect()
+            self._connections.append(connection)
+            event.listen(connection, "commit", _run_after_commit)
+            event.listen(connection, "rollback", _forget_after_commit)
         return connection
+
+    @staticmethod
+    def after_commit(connection: Connection, action: Callable[[], None]) -> None:
+        """Run `action` when the transaction `connection` is in commits (never if it rolls
+        back)."""
+        connection.info.setdefault(AFTER_COMMIT, []).append(action)
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """`work` (which opens its own transactions) on a worker thread, or here on SQLite."""
+        if not self.offload:
+            return work()
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(WORKERS, thread_name_prefix="localocean-db")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """For work that only reads (a GET): on a database server, a connection in autocommit
+        mode, which spares the BEGIN and COMMIT round trips; elsewhere a transaction."""
+        if not self.offload:
+            with self.transaction() as connection:
+                yield connection
+            return
+        reader: Connection | None = getattr(self._local, "reader", None)
+        if reader is None or reader.closed:
+            reader = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self._local.reader = reader
+            self._connections.append(reader)
+        try:
+            with reader.begin():
+                yield reader
+        except OperationalError:
+            if reader.invalidated:
+                reader.close()
+                self._local.reader = None
+            raise
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -123,7 +193,7 @@ class Database:
             # A lost server connection (PostgreSQL restarted): start afresh next time.
             if connection.invalidated:
                 connection.close()
-                self._connection = None
+                self._local.connection = None
             raise
 
     def current_revision(self) -> str | None:
@@ -181,9 +251,13 @@ class Database:
         log.info("database schema migrated to %s", SCHEMA_REVISION)
 
     def dispose(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        for connection in self._connections:
+            connection.close()
+        self._connections.clear()
+        self._local = threading.local()
         self.engine.dispose()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -64,6 +65,10 @@ class Lifecycle:
         self._next_due: float | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._hint_lock = threading.Lock()
+        self._hints = 0  # how many times work was scheduled, to tell a stale read
+        self._loop_thread = threading.get_ident()
 
     def load(self) -> None:
         """Read when the next transition is due (after a start, a reset or a state load)."""
@@ -109,10 +114,11 @@ class Lifecycle:
                 "created_at": now,
             },
         )
-        # If the surrounding transaction rolls back, the worst case is one needless check.
-        if self._next_due is None or due_at < self._next_due:
-            self._next_due = due_at
-            self._wake.set()
+        self._expect(due_at)
+        if self.db.offload:
+            # Another thread may look for due work before this transaction commits, find none
+            # and forget the hint above: say it again once the row can be seen.
+            self.db.after_commit(connection, lambda: self._expect(due_at))
         key = result.inserted_primary_key
         assert key is not None  # a single-row insert without RETURNING always has one
         return int(key[0])
@@ -150,6 +156,7 @@ class Lifecycle:
         return self.apply_due()
 
     def apply_due(self) -> int:
+        hints = self._hints
         applied = 0
         while True:
             with self.db.transaction() as connection:
@@ -159,8 +166,19 @@ class Lifecycle:
             for transition_id, kind in batch:
                 applied += self._apply_one(transition_id, kind)
         with self.db.transaction() as connection:
-            self._next_due = self._earliest_due(connection)
+            self._settle_next_due(self._earliest_due(connection), hints)
         return applied
+
+    def _settle_next_due(self, earliest: float | None, hints: int) -> None:
+        """Take what the database says is due next, unless work was scheduled meanwhile (on
+        another thread, perhaps not yet visible to the read): then keep the sooner of both."""
+        with self._hint_lock:
+            if (
+                self._hints == hints
+                or self._next_due is None
+                or (earliest is not None and earliest < self._next_due)
+            ):
+                self._next_due = earliest
 
     def _apply_one(self, transition_id: int, kind: str) -> int:
         handler = self.handlers[kind]
@@ -205,8 +223,30 @@ class Lifecycle:
 
     # The background worker: applies transitions as real time makes them due.
 
+    def _expect(self, due_at: float) -> None:
+        """Something falls due at `due_at`. If the transaction that scheduled it rolls back,
+        the worst case is one needless check."""
+        with self._hint_lock:
+            self._hints += 1
+            if self._next_due is None or due_at < self._next_due:
+                self._next_due = due_at
+                self._wake_worker()
+
+    def _wake_worker(self) -> None:
+        """Tell the worker something is due sooner; requests may schedule from other threads,
+        and an asyncio event is set only from its loop's thread."""
+        loop = self._loop
+        if loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
+
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self._task = self._loop.create_task(self._run())
 
     async def stop(self) -> None:
         if self._task:

@@ -274,12 +274,17 @@ def operation_route(operation: Operation, services: Services) -> Route:
         call = Call(scope, services, principal, scope[PARAMS], raw)
         if prepare is not None:
             await prepare(call)
-        with services.db.transaction() as connection:
-            call.connection = connection
-            result = handler(call)
+
+        def work() -> Any:
+            with reading() if method == "GET" else services.db.transaction() as connection:
+                call.connection = connection
+                return handler(call)
+
+        result: Any = await services.db.run(work)
         for action in call._after:
             action()
         await _send_result(send, result, status, method == "HEAD")
 
+    reading = services.db.reading
     endpoint = digitalocean if operation.is_digitalocean else control
     return Route(operation.method, operation.path, endpoint, operation)

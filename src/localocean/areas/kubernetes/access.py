@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Row
 from localocean.areas.kubernetes import clusters, store
 from localocean.core import accounts
 from localocean.core.clock import rfc3339
+from localocean.core.db import change_row
 from localocean.core.documents import dump_yaml
 from localocean.core.errors import Unprocessable
 
@@ -23,7 +24,8 @@ def ca_certificate(connection: Connection, cluster: Row[Any]) -> str:
     if cluster.ca_certificate:
         return str(cluster.ca_certificate)
     certificate = _new_ca_certificate(cluster.id, cluster.created_at)
-    store.change(connection, cluster.id, ca_certificate=certificate)
+    # Written without a savepoint: this runs in GETs, which may read in autocommit mode.
+    change_row(connection, store.clusters, cluster.id, {"ca_certificate": certificate})
     return certificate
 
 
