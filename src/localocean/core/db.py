@@ -1,7 +1,8 @@
-"""The database: one held connection, transactions, and schema migrations.
+"""The database: connections (one per thread), transactions, and schema migrations.
 
-Every query runs on the event loop's thread, so one connection serves the whole server, and a
-transaction never spans an `await`: handlers read the request body before they open one.
+A transaction never spans an `await`: handlers read the request body before they open one. On
+SQLite every query runs on the event loop's thread; on PostgreSQL requests' work runs on a few
+worker threads (see Database).
 """
 
 from __future__ import annotations
@@ -110,15 +111,6 @@ def make_engine(url: str) -> Engine:
 AFTER_COMMIT = "localocean.after_commit"
 
 
-def _run_after_commit(connection: Connection) -> None:
-    for action in connection.info.pop(AFTER_COMMIT, ()):
-        action()
-
-
-def _forget_after_commit(connection: Connection) -> None:
-    connection.info.pop(AFTER_COMMIT, None)
-
-
 class Database:
     """Connections and transactions. Each thread has its own connection, so a transaction never
     interleaves with another on one connection: on SQLite all work happens on the event loop's
@@ -138,14 +130,13 @@ class Database:
         if connection is None or connection.closed:
             connection = self._local.connection = self.engine.connect()
             self._connections.append(connection)
-            event.listen(connection, "commit", _run_after_commit)
-            event.listen(connection, "rollback", _forget_after_commit)
         return connection
 
     @staticmethod
     def after_commit(connection: Connection, action: Callable[[], None]) -> None:
-        """Run `action` when the transaction `connection` is in commits (never if it rolls
-        back)."""
+        """Run `action` once the transaction `connection` is in has committed (never if it
+        rolls back). SQLAlchemy's commit event fires before the commit reaches the database, too
+        early for another connection to see the rows."""
         connection.info.setdefault(AFTER_COMMIT, []).append(action)
 
     async def run(self, work: Callable[[], T]) -> T:
@@ -190,11 +181,18 @@ class Database:
             with connection.begin():
                 yield connection
         except OperationalError:
+            connection.info.pop(AFTER_COMMIT, None)
             # A lost server connection (PostgreSQL restarted): start afresh next time.
             if connection.invalidated:
                 connection.close()
                 self._local.connection = None
             raise
+        except BaseException:
+            connection.info.pop(AFTER_COMMIT, None)
+            raise
+        # Committed: the rows are visible to every other connection from here on.
+        for action in connection.info.pop(AFTER_COMMIT, ()):
+            action()
 
     def current_revision(self) -> str | None:
         try:
