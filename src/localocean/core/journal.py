@@ -32,8 +32,18 @@ class Journal:
         self.entries: deque[dict[str, Any]] = deque(maxlen=max(size, 1))
         self.enabled = size > 0
         self.render_time = render_time
+        # Clients poll: the same body comes back again and again. Equal bodies are kept once.
+        self._bodies: dict[bytes, bytes] = {}
+        self._bodies_limit = 2 * max(size, 1)
+
+    def _shared(self, body: bytes) -> bytes:
+        if len(self._bodies) >= self._bodies_limit:
+            self._bodies.clear()
+        return self._bodies.setdefault(body, body)
 
     def record(self, entry: dict[str, Any]) -> None:
+        entry["request_body"] = self._shared(entry["request_body"])
+        entry["response_body"] = self._shared(entry["response_body"])
         self.entries.append(entry)
 
     def query(self, method: str | None, path: str | None, limit: int | None) -> list[dict]:
@@ -55,3 +65,4 @@ class Journal:
 
     def clear(self) -> None:
         self.entries.clear()
+        self._bodies.clear()
