@@ -109,6 +109,7 @@ def make_engine(url: str) -> Engine:
 
 
 AFTER_COMMIT = "localocean.after_commit"
+READING = "localocean.reading"
 
 
 class Database:
@@ -149,11 +150,27 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        """For work that only reads (a GET): on a database server, a connection in autocommit
-        mode, which spares the BEGIN and COMMIT round trips; elsewhere a transaction."""
+        """For work that only reads (a GET), without BEGIN and COMMIT: on a database server a
+        connection in autocommit mode; on SQLite the one connection, whose driver is in
+        autocommit mode, with the reads of `core/query.py` outside a transaction. Anything that
+        does begin one (a write, a statement run through SQLAlchemy) is committed at the end."""
         if not self.offload:
-            with self.transaction() as connection:
+            connection = self._connected()
+            if connection.in_transaction():
+                with self.transaction() as nested:
+                    yield nested
+                return
+            connection.info[READING] = True
+            try:
                 yield connection
+            except BaseException:
+                if connection.in_transaction():
+                    connection.rollback()
+                raise
+            finally:
+                connection.info.pop(READING, None)
+            if connection.in_transaction():
+                connection.commit()
             return
         reader: Connection | None = getattr(self._local, "reader", None)
         if reader is None or reader.closed:

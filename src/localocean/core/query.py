@@ -19,6 +19,8 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Select
 
+from localocean.core.db import READING
+
 Processor = Callable[[Any], Any]
 _EXPANDING = re.compile(r"\(__\[POSTCOMPILE_(\w+)\]\)")
 
@@ -105,8 +107,9 @@ class Query:
         bound: Any = (
             tuple(values[name] for name in prepared.order) if prepared.order is not None else values
         )
-        # Autobegin as SQLAlchemy would, so the read belongs to the caller's transaction.
-        if not connection.in_transaction():
+        # Autobegin as SQLAlchemy would, so the read belongs to the caller's transaction; reads
+        # of a GET on SQLite need none (Database.reading).
+        if not connection.in_transaction() and not connection.info.get(READING):
             connection.begin()
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(prepared.sql, bound)
