@@ -86,21 +86,9 @@ class NotImplementedYet(APIError):
 
 
 def as_api_error(exc: BaseException) -> APIError:
-    """What the client is told about any exception: APIErrors as they are, Starlette's 404/405
-    in DigitalOcean's words, anything else a 500 (its traceback goes to the log only)."""
-    if isinstance(exc, APIError):
-        return exc
-    from starlette.exceptions import HTTPException
-
-    if isinstance(exc, HTTPException):
-        if exc.status_code == 405:
-            return MethodNotAllowed()
-        if exc.status_code == 404:
-            return NotFound()
-        error = APIError(str(exc.detail))
-        error.status = exc.status_code
-        return error
-    return ServerError()
+    """What the client is told about any exception: APIErrors as they are, anything else a 500
+    (its traceback goes to the log only)."""
+    return exc if isinstance(exc, APIError) else ServerError()
 
 
 async def send_error(send: Any, error: APIError, request_id: str) -> None:

@@ -8,7 +8,7 @@ status, and handled in one shape: read the body, open a transaction, call the ha
         return {"vpc": render(rules.get(call.db, call.account_id, call.params["vpc_id"]))}
 
 A handler returns the JSON body (rendered once, with orjson, with the declared status), None for
-an answer without a body (the declared status), or a Response of its own (a kubeconfig).
+an answer without a body (the declared status), or a `Raw` body of another type (a kubeconfig).
 DigitalOcean operations (`/v1`, `/v2`) check the token's scopes, let due lifecycle transitions
 land first, and run in a transaction; control operations run as they are.
 """
@@ -26,7 +26,7 @@ import orjson
 from sqlalchemy import Connection
 
 from localocean.core.errors import BadRequest, Forbidden
-from localocean.core.router import Receive, Route, Scope, Send
+from localocean.core.router import Receive, Route, Scope, Send, header
 
 if TYPE_CHECKING:
     from starlette.datastructures import QueryParams
@@ -121,15 +121,11 @@ class Call:
     def base_url(self) -> str:
         """scheme://host[:port] as the client addressed this server."""
         scope = self.scope
-        host = None
-        for name, value in scope["headers"]:
-            if name == b"host":
-                host = value.decode("latin-1")
-                break
+        host = header(scope, b"host")
         if host is None:
             server = scope.get("server") or ("127.0.0.1", 80)
-            host = f"{server[0]}:{server[1]}"
-        return f"{scope.get('scheme', 'http')}://{host}"
+            return f"{scope.get('scheme', 'http')}://{server[0]}:{server[1]}"
+        return f"{scope.get('scheme', 'http')}://{host.decode('latin-1')}"
 
     def url_without_query(self) -> str:
         return self.base_url() + quote(self.scope.get("root_path", "") + self.scope["path"])
@@ -199,37 +195,19 @@ class Operations:
         return self.add("DELETE", path, operation_id, *scopes, **options)
 
 
-async def send_answer(send: Send, status: int, body: bytes, media_type: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", media_type), (b"content-length", b"%d" % len(body))],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
 async def _send_result(send: Send, result: Any, status: int, head: bool) -> None:
     if result is None:
-        await send({"type": "http.response.start", "status": status, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-        return
-    if isinstance(result, Raw):
-        body, media_type = result.body, result.media_type.encode()
+        headers: list[tuple[bytes, bytes]] = []
+        body = b""
     else:
-        body, media_type = orjson.dumps(result), JSON_TYPE
-    if head:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", media_type), (b"content-length", b"%d" % len(body))],
-            }
-        )
-        await send({"type": "http.response.body", "body": b""})
-        return
-    await send_answer(send, status, body, media_type)
+        if isinstance(result, Raw):
+            body, media_type = result.body, result.media_type.encode()
+        else:
+            body, media_type = orjson.dumps(result), JSON_TYPE
+        headers = [(b"content-type", media_type), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    # A HEAD answer says how long the body would be, and sends none.
+    await send({"type": "http.response.body", "body": b"" if head else body})
 
 
 async def read_body(receive: Receive) -> bytes:

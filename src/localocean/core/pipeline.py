@@ -38,7 +38,7 @@ from localocean.core.faults import ConnectionDropped, FaultError, Faults
 from localocean.core.journal import Journal
 from localocean.core.operations import PARAMS, PRINCIPAL
 from localocean.core.ratelimit import RateLimiter
-from localocean.core.router import Router
+from localocean.core.router import Router, header
 
 log = logging.getLogger("localocean.api")
 
@@ -59,13 +59,6 @@ MATCH = "localocean.path_exists"
 
 def is_api(path: str) -> bool:
     return path.startswith(("/v2/", "/v1/")) or path == "/v2"
-
-
-def header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value
-    return None
 
 
 def operation_id(scope: Scope) -> str | None:

@@ -58,7 +58,7 @@ class Query:
         compiled = self.stmt.compile(dialect=dialect)
         sql = compiled.string
         order = list(compiled.positiontup) if compiled.positiontup else None
-        expanding = tuple(_EXPANDING.findall(sql))
+        expanding = self._shape(connection)[0]
         positional = dialect.paramstyle == "qmark"
         for name, length in zip(expanding, lengths, strict=True):
             if positional:

@@ -18,6 +18,14 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Endpoint = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+def header(scope: Scope, name: bytes) -> bytes | None:
+    """A request header's value (names are lower case in ASGI)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value
+    return None
+
+
 @dataclass
 class Route:
     method: str
