@@ -167,6 +167,7 @@ def create_app(settings: Settings, areas: Sequence[Area] | None = None) -> pipel
                 await runtime.stop()
             await services.lifecycle.stop()
             services.lifecycle.save_clock()
+            await services.db.close_readers()
             services.db.dispose()
             log.info("LocalOcean stopped cleanly")
 

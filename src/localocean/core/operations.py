@@ -253,16 +253,18 @@ def operation_route(operation: Operation, services: Services) -> Route:
         if prepare is not None:
             await prepare(call)
 
-        def work() -> Any:
-            with reading() if method == "GET" else services.db.transaction() as connection:
-                call.connection = connection
-                return handler(call)
+        def work(connection: Connection) -> Any:
+            call.connection = connection
+            return handler(call)
 
-        result: Any = await services.db.run(work)
+        def change() -> Any:
+            with services.db.transaction() as connection:
+                return work(connection)
+
+        result: Any = await (services.db.read(work) if method == "GET" else services.db.run(change))
         for action in call._after:
             action()
         await _send_result(send, result, status, method == "HEAD")
 
-    reading = services.db.reading
     endpoint = digitalocean if operation.is_digitalocean else control
     return Route(operation.method, operation.path, endpoint, operation)

@@ -51,6 +51,7 @@ def _row_type(names: Sequence[str]) -> Any:
 class Query:
     def __init__(self, stmt: Select[Any]):
         self.stmt = stmt
+        # Keyed by driver: psycopg's sync and async interfaces can differ in result processors.
         self._prepared: dict[tuple[str, tuple[int, ...]], _Prepared] = {}
 
     def _prepare(self, connection: Connection, lengths: tuple[int, ...]) -> _Prepared:
@@ -96,7 +97,7 @@ class Query:
         expanding, defaults = self._shape(connection)
         params = {**defaults, **given} if defaults else given
         lengths = tuple(len(params[name]) for name in expanding)
-        key = (connection.dialect.name, lengths)
+        key = (connection.dialect.driver, lengths)
         prepared = self._prepared.get(key)
         if prepared is None:
             prepared = self._prepared[key] = self._prepare(connection, lengths)
@@ -108,7 +109,7 @@ class Query:
             tuple(values[name] for name in prepared.order) if prepared.order is not None else values
         )
         # Autobegin as SQLAlchemy would, so the read belongs to the caller's transaction; reads
-        # of a GET on SQLite need none (Database.reading).
+        # of a GET on SQLite need none (Database.read).
         if not connection.in_transaction() and not connection.info.get(READING):
             connection.begin()
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]

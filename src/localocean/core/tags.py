@@ -37,11 +37,11 @@ _TAGGED = Query(
     )
 )
 _NAMES_FOR = Query(
-    select(tagged_resources.c.resource_id, tags.c.name)
+    select(tagged_resources.c.resource_type, tagged_resources.c.resource_id, tags.c.name)
     .join(tags, tags.c.id == tagged_resources.c.tag_id)
     .where(
         tags.c.account_id == bindparam("account_id"),
-        tagged_resources.c.resource_type == bindparam("resource_type"),
+        tagged_resources.c.resource_type.in_(bindparam("resource_types", expanding=True)),
         tagged_resources.c.resource_id.in_(bindparam("resource_ids", expanding=True)),
     )
     .order_by(tagged_resources.c.id)
@@ -153,15 +153,28 @@ def names_for(
     connection: Connection, account_id: str, resource_type: str, resource_ids: Iterable[str | int]
 ) -> dict[str, list[str]]:
     """Tag names on each of these resources, oldest tagging first: one query for a page."""
-    found: dict[str, list[str]] = {str(resource_id): [] for resource_id in resource_ids}
-    if found:
+    return names_by_type(connection, account_id, {resource_type: resource_ids})[resource_type]
+
+
+def names_by_type(
+    connection: Connection, account_id: str, wanted: dict[str, Iterable[str | int]]
+) -> dict[str, dict[str, list[str]]]:
+    """`names_for` for resources of several types (a cluster and its node pools) in one query."""
+    found: dict[str, dict[str, list[str]]] = {
+        kind: {str(id_): [] for id_ in ids} for kind, ids in wanted.items()
+    }
+    resource_ids = [id_ for of_kind in found.values() for id_ in of_kind]
+    if resource_ids:
         params = {
             "account_id": account_id,
-            "resource_type": resource_type,
-            "resource_ids": list(found),
+            "resource_types": list(found),
+            "resource_ids": resource_ids,
         }
-        for resource_id, name in _NAMES_FOR.all(connection, params):
-            found[resource_id].append(name)
+        for resource_type, resource_id, name in _NAMES_FOR.all(connection, params):
+            of_kind = found[resource_type]
+            # Ids of different types may coincide: the pair names the resource.
+            if resource_id in of_kind:
+                of_kind[resource_id].append(name)
     return found
 
 

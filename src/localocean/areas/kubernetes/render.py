@@ -13,19 +13,27 @@ from localocean.core import tags
 from localocean.core.clock import rfc3339
 
 
-def _render_node(node: Row[Any]) -> dict[str, Any]:
+def _render_node(
+    id: str, name: str, state: str, droplet_id: str, created_at: float, updated_at: float
+) -> dict[str, Any]:
     return {
-        "id": node.id,
-        "name": node.name,
-        "status": {"state": node.state},
-        "droplet_id": node.droplet_id,
-        "created_at": rfc3339(node.created_at),
-        "updated_at": rfc3339(node.updated_at),
+        "id": id,
+        "name": name,
+        "status": {"state": state},
+        "droplet_id": droplet_id,
+        "created_at": rfc3339(created_at),
+        "updated_at": rfc3339(updated_at),
     }
 
 
+def _node(node: Row[Any]) -> dict[str, Any]:
+    return _render_node(
+        node.id, node.name, node.state, node.droplet_id, node.created_at, node.updated_at
+    )
+
+
 def _render_pool(
-    pool: Row[Any], pool_nodes: list[Row[Any]], pool_tags: list[str]
+    pool: Row[Any], pool_nodes: list[dict[str, Any]], pool_tags: list[str]
 ) -> dict[str, Any]:
     return {
         "id": pool.id,
@@ -38,7 +46,7 @@ def _render_pool(
         "auto_scale": pool.auto_scale,
         "min_nodes": pool.min_nodes,
         "max_nodes": pool.max_nodes,
-        "nodes": [_render_node(node) for node in pool_nodes],
+        "nodes": pool_nodes,
     }
 
 
@@ -46,9 +54,9 @@ def render_pools(
     connection: Connection, account_id: str, pools: list[Row[Any]]
 ) -> list[dict[str, Any]]:
     """Pools with their nodes and tags: one query each for all of them."""
-    by_pool: dict[str, list[Row[Any]]] = {pool.id: [] for pool in pools}
+    by_pool: dict[str, list[dict[str, Any]]] = {pool.id: [] for pool in pools}
     for node in store.nodes_of(connection, list(by_pool)):
-        by_pool[node.pool_id].append(node)
+        by_pool[node.pool_id].append(_node(node))
     names = tags.names_for(connection, account_id, POOL_TAGS, list(by_pool))
     return [_render_pool(pool, by_pool[pool.id], names[pool.id]) for pool in pools]
 
@@ -72,19 +80,35 @@ def _settings_view(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_many(connection: Connection, clusters: list[Row[Any]]) -> list[dict[str, Any]]:
-    """Clusters with pools, nodes and tags, in five queries for any number of clusters."""
+    """Clusters with pools, nodes and tags, in two queries for any number of clusters."""
     if not clusters:
         return []
-    account_id = clusters[0].account_id
-    pools = store.pools_of(connection, [c.id for c in clusters])
-    rendered = dict(
-        zip((p.id for p in pools), render_pools(connection, account_id, pools), strict=True)
-    )
+    pools: dict[str, Row[Any]] = {}
+    pool_nodes: dict[str, list[dict[str, Any]]] = {}
+    for row in store.pools_and_nodes(connection, [c.id for c in clusters]):
+        if row.id not in pools:
+            pools[row.id] = row
+            pool_nodes[row.id] = []
+        if row.node_id is not None:
+            pool_nodes[row.id].append(
+                _render_node(
+                    row.node_id,
+                    row.node_name,
+                    row.node_state,
+                    row.node_droplet_id,
+                    row.node_created_at,
+                    row.node_updated_at,
+                )
+            )
     by_cluster: dict[str, list[dict[str, Any]]] = {c.id: [] for c in clusters}
-    for pool in pools:
-        by_cluster[pool.cluster_id].append(rendered[pool.id])
-    names = tags.names_for(connection, account_id, CLUSTER_TAGS, list(by_cluster))
-    return [_render(c, by_cluster[c.id], names[c.id]) for c in clusters]
+    names = tags.names_by_type(
+        connection, clusters[0].account_id, {CLUSTER_TAGS: list(by_cluster), POOL_TAGS: list(pools)}
+    )
+    for pool in pools.values():
+        by_cluster[pool.cluster_id].append(
+            _render_pool(pool, pool_nodes[pool.id], names[POOL_TAGS][pool.id])
+        )
+    return [_render(c, by_cluster[c.id], names[CLUSTER_TAGS][c.id]) for c in clusters]
 
 
 def render_one(connection: Connection, cluster: Row[Any]) -> dict[str, Any]:

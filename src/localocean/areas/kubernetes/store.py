@@ -149,6 +149,14 @@ _POOLS = Query(
     .where(node_pools.c.cluster_id.in_(bindparam("cluster_ids", expanding=True)))
     .order_by(node_pools.c.created_at, node_pools.c.id)
 )
+# A page of clusters' pools and their nodes in one query: a pool without nodes comes once,
+# with the node columns (node_*) null.
+_POOLS_AND_NODES = Query(
+    select(node_pools, *(column.label(f"node_{column.key}") for column in nodes.c))
+    .outerjoin(nodes, nodes.c.pool_id == node_pools.c.id)
+    .where(node_pools.c.cluster_id.in_(bindparam("cluster_ids", expanding=True)))
+    .order_by(node_pools.c.created_at, node_pools.c.id, nodes.c.created_at, nodes.c.id)
+)
 _NODES = Query(
     select(nodes)
     .where(nodes.c.pool_id.in_(bindparam("pool_ids", expanding=True)))
@@ -228,6 +236,14 @@ def pools_of(connection: Connection, cluster_ids: list[str]) -> list[Row[Any]]:
     if not cluster_ids:
         return []
     return _POOLS.all(connection, {"cluster_ids": cluster_ids})
+
+
+def pools_and_nodes(connection: Connection, cluster_ids: list[str]) -> list[Row[Any]]:
+    """Rows of each pool's columns with one node's as `node_*` (None for a pool without nodes),
+    pools in order, each pool's nodes in order."""
+    if not cluster_ids:
+        return []
+    return _POOLS_AND_NODES.all(connection, {"cluster_ids": cluster_ids})
 
 
 def nodes_of(connection: Connection, pool_ids: list[str]) -> list[Row[Any]]:
