@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cache
+from itertools import count
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,7 +24,6 @@ from sqlalchemy import (
     Engine,
     MetaData,
     Table,
-    Update,
     bindparam,
     create_engine,
     event,
@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 
+from localocean.core.query import READING, Write
 from localocean.core.tables import counters
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,6 @@ def make_engine(url: str) -> Engine:
 
 
 AFTER_COMMIT = "localocean.after_commit"
-READING = "localocean.reading"
 
 
 class Database:
@@ -287,27 +287,44 @@ class Duplicate(Exception):
     """A row would break a unique constraint; the store's caller says what that means."""
 
 
+_SAVEPOINT_NAMES = count(1)
+
+
 @contextmanager
 def savepoint(connection: Connection) -> Iterator[None]:
     """Run a write in a savepoint: a unique-constraint violation rolls back only the write and
-    is raised as Duplicate, and the surrounding transaction goes on."""
+    is raised as Duplicate, and the surrounding transaction goes on. The savepoint statements go
+    straight to the driver, like the writes of core/query.py (SQLAlchemy's nested transactions
+    cost more than the writes they wrap)."""
+    if not connection.in_transaction():
+        connection.begin()
+    name = f"localocean_{next(_SAVEPOINT_NAMES)}"
+    cursor = _driver(connection).cursor()
     try:
-        with connection.begin_nested():
+        cursor.execute(f"SAVEPOINT {name}")
+        try:
             yield
-    except IntegrityError as exc:
-        raise Duplicate(str(exc.orig)) from exc
+        except BaseException as exc:
+            if not connection.invalidated:
+                cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                cursor.execute(f"RELEASE SAVEPOINT {name}")
+            if isinstance(exc, IntegrityError):
+                raise Duplicate(str(exc.orig)) from exc
+            raise
+        cursor.execute(f"RELEASE SAVEPOINT {name}")
+    finally:
+        cursor.close()
 
 
 @cache
-def _by_id(table: Table) -> Update:
-    return update(table).where(table.c.id == bindparam("row_id"))
+def _by_id(table: Table) -> Write:
+    return Write(update(table).where(table.c.id == bindparam("row_id")))
 
 
 def change_row(connection: Connection, table: Table, row_id: Any, values: dict[str, Any]) -> int:
-    """UPDATE one row by id, setting `values`. One statement per table, whatever the columns:
-    SQLAlchemy compiles it once per set of columns and reuses it, where a statement built with
-    `.values(...)` per call is compiled (and its cache key computed) every time."""
-    return int(connection.execute(_by_id(table), {"row_id": row_id, **values}).rowcount or 0)
+    """UPDATE one row by id, setting `values`: one statement per table and set of columns,
+    compiled once."""
+    return _by_id(table).run(connection, {"row_id": row_id, **values})
 
 
 class Readers:

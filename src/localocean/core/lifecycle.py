@@ -22,14 +22,15 @@ from sqlalchemy import Connection, Row, bindparam, func, select, update
 from localocean.core.area import TransitionHandler
 from localocean.core.clock import Clock
 from localocean.core.db import Database
-from localocean.core.query import Query
+from localocean.core.query import Query, Write
 from localocean.core.tables import clock_state, transitions
 from localocean.core.timing import Timing
 
 log = logging.getLogger(__name__)
 
 _BY_ID = Query(select(transitions).where(transitions.c.id == bindparam("transition_id")))
-_REMOVE = transitions.delete().where(transitions.c.id == bindparam("transition_id"))
+_REMOVE = Write(transitions.delete().where(transitions.c.id == bindparam("transition_id")))
+_SCHEDULE = Write(transitions.insert().returning(transitions.c.id))
 _CANCEL = transitions.delete().where(
     transitions.c.resource_type == bindparam("resource_type"),
     transitions.c.resource_id.in_(bindparam("resource_ids", expanding=True)),
@@ -52,9 +53,11 @@ class Lifecycle:
         self.timing = timing
         self.handlers = dict(handlers)
         handled = transitions.c.kind.in_(sorted(self.handlers))
-        self._due = Query(
-            select(transitions.c.id, transitions.c.kind)
-            .where(transitions.c.due_at <= bindparam("now"), handled)
+        # The soonest transitions, due or not: those due are the next batch, and the first
+        # not due says when to look again, in one query.
+        self._soonest = Query(
+            select(transitions.c.id, transitions.c.kind, transitions.c.due_at)
+            .where(handled)
             .order_by(transitions.c.due_at, transitions.c.id)
             .limit(100)
         )
@@ -101,8 +104,8 @@ class Lifecycle:
             raise ValueError(f"no handler for transition kind {kind!r}")
         now = self.clock.now()
         due_at = now + (self.timing.delay(kind) if delay is None else delay)
-        result = connection.execute(
-            transitions.insert(),
+        transition_id = _SCHEDULE.returned(
+            connection,
             {
                 "kind": kind,
                 "account_id": account_id,
@@ -119,9 +122,7 @@ class Lifecycle:
             # Another thread may look for due work before this transaction commits, find none
             # and forget the hint above: say it again once the row can be seen.
             self.db.after_commit(connection, lambda: self._expect(due_at))
-        key = result.inserted_primary_key
-        assert key is not None  # a single-row insert without RETURNING always has one
-        return int(key[0])
+        return int(transition_id)
 
     def cancel(
         self, connection: Connection, resource_type: str, resource_ids: Iterable[str | int]
@@ -160,14 +161,14 @@ class Lifecycle:
         applied = 0
         while True:
             with self.db.transaction() as connection:
-                batch = self._due.all(connection, {"now": self.clock.now()})
+                soonest = self._soonest.all(connection)
+            now = self.clock.now()
+            batch = [row for row in soonest if row.due_at <= now]
             if not batch:
-                break
-            for transition_id, kind in batch:
+                self._settle_next_due(soonest[0].due_at if soonest else None, hints)
+                return applied
+            for transition_id, kind, _due_at in batch:
                 applied += self._apply_one(transition_id, kind)
-        with self.db.transaction() as connection:
-            self._settle_next_due(self._earliest_due(connection), hints)
-        return applied
 
     def _settle_next_due(self, earliest: float | None, hints: int) -> None:
         """Take what the database says is due next, unless work was scheduled meanwhile (on
@@ -189,14 +190,14 @@ class Lifecycle:
                 if transition is None:
                     return 0
                 handler(connection, transition, transition.payload or {})
-                connection.execute(_REMOVE, key)
+                _REMOVE.run(connection, key)
             return 1
         except Exception:
             # A handler that fails would fail again: it is logged and dropped, never retried
             # in a loop.
             log.exception("transition %s (%s) failed; dropping it", transition_id, kind)
             with self.db.transaction() as connection:
-                connection.execute(_REMOVE, key)
+                _REMOVE.run(connection, key)
             return 0
 
     def advance(self, seconds: float) -> int:

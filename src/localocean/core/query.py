@@ -1,10 +1,13 @@
-"""SELECTs on the hot path, run on the database driver directly.
+"""Statements on the hot path, run on the database driver directly: SELECTs (Query) and
+INSERT, UPDATE and DELETE (Write).
 
 A statement is written with SQLAlchemy Core like any other and compiled once per dialect; each
 execution then costs one driver call, without SQLAlchemy's per-execution machinery (compiled
-cache lookup, result metadata, Row building), which is most of the time a read takes. Rows are
-named tuples: `row.name` as with SQLAlchemy's Row. Values come back as SQLAlchemy would give them
-(JSON decoded, booleans as bool): each column's own result processor is applied.
+cache lookup, result metadata, Row building), which is most of the time a statement takes. Rows
+are named tuples: `row.name` as with SQLAlchemy's Row. Values come back as SQLAlchemy would give
+them (JSON decoded, booleans as bool): each column's own result processor is applied; values
+written go through each column's bind processor (JSON encoded). The driver's errors are raised
+as SQLAlchemy's (IntegrityError, OperationalError, ...), a lost server connection invalidated.
 
 Expanding parameters (`bindparam(..., expanding=True)` for `IN` lists) are rendered with as many
 placeholders as values, compiled once per list length.
@@ -17,11 +20,12 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select
-
-from localocean.core.db import READING
+from sqlalchemy import Connection, Delete, Insert, Select, Update
+from sqlalchemy.exc import DBAPIError
 
 Processor = Callable[[Any], Any]
+# Set in a connection's info while a GET reads on SQLite outside a transaction (Database.read).
+READING = "localocean.reading"
 _EXPANDING = re.compile(r"\(__\[POSTCOMPILE_(\w+)\]\)")
 
 
@@ -112,8 +116,7 @@ class Query:
         # of a GET on SQLite need none (Database.read).
         if not connection.in_transaction() and not connection.info.get(READING):
             connection.begin()
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(prepared.sql, bound)
+        cursor = _execute(connection, prepared.sql, bound)
         if not prepared.processors:
             prepared.processors.append(self._processors(connection, cursor.description))
         return cursor, prepared
@@ -162,3 +165,87 @@ class Query:
     def scalar(self, connection: Connection, params: Mapping[str, Any] | None = None) -> Any:
         row = self.first(connection, params)
         return None if row is None else row[0]
+
+
+def _execute(connection: Connection, sql: str, bound: Any) -> Any:
+    """The driver's cursor after `sql`; its errors raised as SQLAlchemy would raise them."""
+    driver = connection.connection.dbapi_connection
+    cursor = driver.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, bound)
+    except Exception as exc:
+        dialect = connection.dialect
+        dbapi = dialect.loaded_dbapi
+        if not isinstance(exc, dbapi.Error):
+            raise
+        lost = dialect.is_disconnect(exc, driver, cursor)
+        if lost:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            sql, bound, exc, dbapi.Error, connection_invalidated=lost, dialect=dialect
+        ) from exc
+    return cursor
+
+
+class _Compiled(NamedTuple):
+    sql: str
+    order: tuple[str, ...] | None
+    defaults: dict[str, Any]
+    processors: tuple[tuple[str, Processor], ...]
+
+
+class Write:
+    """An INSERT, UPDATE or DELETE run on the driver: compiled once per dialect and set of
+    parameter names (an INSERT or UPDATE sets the columns it is given values for)."""
+
+    def __init__(self, stmt: Insert | Update | Delete):
+        self.stmt = stmt
+        self._compiled: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
+
+    def _compile(self, connection: Connection, names: tuple[str, ...]) -> _Compiled:
+        dialect = connection.dialect
+        compiled = self.stmt.compile(dialect=dialect, column_keys=list(names))
+        processors = []
+        for name, bind in compiled.binds.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                processors.append((name, processor))
+        return _Compiled(
+            compiled.string,
+            tuple(compiled.positiontup) if compiled.positiontup else None,
+            {k: v for k, v in compiled.params.items() if k not in names and v is not None},
+            tuple(processors),
+        )
+
+    def _cursor(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+        names = tuple(params)
+        key = (connection.dialect.driver, names)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = self._compile(connection, names)
+        values = {**compiled.defaults, **params} if compiled.defaults else dict(params)
+        for name, processor in compiled.processors:
+            if name in values:
+                values[name] = processor(values[name])
+        bound: Any = (
+            tuple(values[name] for name in compiled.order) if compiled.order is not None else values
+        )
+        if not connection.in_transaction():
+            connection.begin()
+        return _execute(connection, compiled.sql, bound)
+
+    def run(self, connection: Connection, params: Mapping[str, Any] | None = None) -> int:
+        """The number of rows written."""
+        cursor = self._cursor(connection, params or {})
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def returned(self, connection: Connection, params: Mapping[str, Any] | None = None) -> Any:
+        """The first value of the statement's RETURNING clause."""
+        cursor = self._cursor(connection, params or {})
+        try:
+            return cursor.fetchone()[0]
+        finally:
+            cursor.close()

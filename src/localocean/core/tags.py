@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Row, bindparam, func, select
 from localocean.core import tallies
 from localocean.core.db import Duplicate, savepoint
 from localocean.core.errors import Unprocessable
-from localocean.core.query import Query
+from localocean.core.query import Query, Write
 from localocean.core.tables import tagged_resources, tags
 from localocean.core.validation import Body
 
@@ -29,6 +29,8 @@ _FIND = Query(
         tags.c.account_id == bindparam("account_id"), tags.c.name_key == bindparam("name_key")
     )
 )
+_INSERT_TAG = Write(tags.insert())
+_INSERT_TAGGING = Write(tagged_resources.insert())
 _TAGGED = Query(
     select(tagged_resources.c.id).where(
         tagged_resources.c.tag_id == bindparam("tag_id"),
@@ -73,8 +75,8 @@ def ensure(connection: Connection, account_id: str, name: str, now: float) -> Ro
     if found is None:
         try:
             with savepoint(connection):
-                connection.execute(
-                    tags.insert(),
+                _INSERT_TAG.run(
+                    connection,
                     {
                         "account_id": account_id,
                         "name": name,
@@ -115,7 +117,7 @@ def add(
             "resource_id": str(resource_id),
         }
         if _TAGGED.first(connection, tagging) is None:
-            connection.execute(tagged_resources.insert(), {**tagging, "tagged_at": now})
+            _INSERT_TAGGING.run(connection, {**tagging, "tagged_at": now})
 
 
 def remove(connection: Connection, tag_id: int, resource_type: str, resource_id: str) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, bindparam, select, update
 
 from localocean.core.db import Duplicate, savepoint
-from localocean.core.query import Query
+from localocean.core.query import Query, Write
 from localocean.core.tables import tallies
 
 if TYPE_CHECKING:
@@ -19,21 +19,20 @@ if TYPE_CHECKING:
 
 # Bind names differ from the columns': an UPDATE reserves the column names for its SET clause.
 _OF = (tallies.c.account_id == bindparam("owner")) & (tallies.c.kind == bindparam("of_kind"))
-_ADD = update(tallies).where(_OF).values(count=tallies.c.count + bindparam("delta"))
+_ADD = Write(update(tallies).where(_OF).values(count=tallies.c.count + bindparam("delta")))
+_INSERT = Write(tallies.insert())
 _COUNT = Query(select(tallies.c.count).where(_OF))
 
 
 def add(connection: Connection, account_id: str, kind: str, delta: int = 1) -> None:
     params = {"owner": account_id, "of_kind": kind, "delta": delta}
-    if connection.execute(_ADD, params).rowcount:
+    if _ADD.run(connection, params):
         return
     try:
         with savepoint(connection):
-            connection.execute(
-                tallies.insert().values(account_id=account_id, kind=kind, count=delta)
-            )
+            _INSERT.run(connection, {"account_id": account_id, "kind": kind, "count": delta})
     except Duplicate:  # inserted meanwhile by another transaction
-        connection.execute(_ADD, params)
+        _ADD.run(connection, params)
 
 
 def count(connection: Connection, account_id: str, kind: str) -> int:

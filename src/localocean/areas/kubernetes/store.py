@@ -27,7 +27,7 @@ from sqlalchemy import (
 from localocean.core import tallies
 from localocean.core.db import change_row, savepoint
 from localocean.core.pagination import Page, PagedQuery
-from localocean.core.query import Query
+from localocean.core.query import Query, Write
 from localocean.core.tables import Json, account_id_column, metadata
 
 
@@ -196,8 +196,14 @@ def in_vpc(connection: Connection, account_id: str, vpc_id: str) -> int:
     return int(_IN_VPC.scalar(connection, {"account_id": account_id, "vpc_id": vpc_id}))
 
 
+_ADD = Write(clusters.insert())
+_ADD_POOL = Write(node_pools.insert())
+_ADD_NODE = Write(nodes.insert())
+_ADD_EVENT = Write(cluster_events.insert())
+
+
 def add(connection: Connection, **values: Any) -> None:
-    connection.execute(clusters.insert(), values)
+    _ADD.run(connection, values)
     tallies.add(connection, values["account_id"], "clusters")
 
 
@@ -267,7 +273,7 @@ def pool_by_id(connection: Connection, pool_id: str) -> Row[Any] | None:
 def add_pool(connection: Connection, **values: Any) -> None:
     """Raises Duplicate if the cluster has a pool of this name."""
     with savepoint(connection):
-        connection.execute(node_pools.insert(), values)
+        _ADD_POOL.run(connection, values)
 
 
 def change_pool(connection: Connection, pool_id: str, **values: Any) -> None:
@@ -294,27 +300,25 @@ def node_by_id(connection: Connection, node_id: str) -> Row[Any] | None:
 
 
 def add_node(connection: Connection, **values: Any) -> None:
-    connection.execute(nodes.insert(), values)
+    _ADD_NODE.run(connection, values)
 
 
 def change_node(connection: Connection, node_id: str, **values: Any) -> None:
     change_row(connection, nodes, node_id, values)
 
 
-_DELETE_NODE = nodes.delete().where(nodes.c.id == bindparam("node_id"))
+_DELETE_NODE = Write(nodes.delete().where(nodes.c.id == bindparam("node_id")))
 
 
 def delete_node(connection: Connection, node_id: str) -> None:
-    connection.execute(_DELETE_NODE, {"node_id": node_id})
+    _DELETE_NODE.run(connection, {"node_id": node_id})
 
 
 # Status messages
 
 
 def add_event(connection: Connection, cluster_id: str, message: str, at: float) -> None:
-    connection.execute(
-        cluster_events.insert(), {"cluster_id": cluster_id, "message": message, "timestamp": at}
-    )
+    _ADD_EVENT.run(connection, {"cluster_id": cluster_id, "message": message, "timestamp": at})
 
 
 def events(connection: Connection, cluster_id: str, since: float | None) -> list[Row[Any]]:

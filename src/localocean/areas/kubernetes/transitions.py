@@ -132,8 +132,7 @@ def _node_identity(pool_row: Row[Any]) -> dict[str, str]:
     return {"name": f"{pool_row.name}-{suffix}", "droplet_id": str(droplet_id)}
 
 
-def _bring_up(connection: Connection, node: Row[Any], at: float) -> None:
-    pool_row = store.pool_by_id(connection, node.pool_id)
+def _bring_up(connection: Connection, node: Row[Any], pool_row: Row[Any] | None, at: float) -> None:
     if pool_row is not None and node.state == "provisioning":
         store.change_node(connection, node.id, state="running", updated_at=at,
                           **_node_identity(pool_row))  # fmt: skip
@@ -147,9 +146,9 @@ def provision(connection: Connection, cluster_id: str, at: float) -> None:
     ipv4 = "" if cluster.ha else f"164.92.{secrets.randbelow(254) + 1}.{secrets.randbelow(254) + 1}"
     store.change(connection, cluster.id, state="running", status_message="", ipv4=ipv4,
                  updated_at=at)  # fmt: skip
-    pools = store.pools_of(connection, [cluster.id])
-    for node in store.nodes_of(connection, [p.id for p in pools]):
-        _bring_up(connection, node, at)
+    pools = {pool.id: pool for pool in store.pools_of(connection, [cluster.id])}
+    for node in store.nodes_of(connection, list(pools)):
+        _bring_up(connection, node, pools[node.pool_id], at)
     store.add_event(connection, cluster.id, "Cluster is running", at)
 
 
@@ -169,7 +168,7 @@ def cluster_upgraded(connection: Connection, transition: Row[Any], payload: dict
 def node_provisioned(connection: Connection, transition: Row[Any], _payload: dict) -> None:
     node = store.node_by_id(connection, transition.resource_id)
     if node is not None:
-        _bring_up(connection, node, transition.due_at)
+        _bring_up(connection, node, store.pool_by_id(connection, node.pool_id), transition.due_at)
 
 
 def node_deleted(connection: Connection, transition: Row[Any], _payload: dict) -> None:

@@ -110,10 +110,10 @@ def create(connection: Connection, account_id: str, payload: Any, now: float) ->
 
 def default_for(connection: Connection, account_id: str, region: str, now: float) -> Row[Any]:
     """The region's default VPC, created the first time something needs it."""
+    found = store.default_in(connection, account_id, region)
+    if found is not None:
+        return found
     taken = store.all_of(connection, account_id)
-    for vpc in taken:
-        if vpc.region == region and vpc.is_default:
-            return vpc
     name, suffix = f"default-{region}", 1
     while any(v.name == name for v in taken):
         suffix += 1

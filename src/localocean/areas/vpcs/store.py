@@ -56,6 +56,17 @@ def get(connection: Connection, account_id: str, vpc_id: str) -> Row[Any] | None
     return _GET.first(connection, {"account_id": account_id, "vpc_id": vpc_id})
 
 
+_DEFAULT = Query(
+    select(vpcs).where(
+        _OF_ACCOUNT, vpcs.c.region == bindparam("region"), vpcs.c.is_default.is_(True)
+    )
+)
+
+
+def default_in(connection: Connection, account_id: str, region: str) -> Row[Any] | None:
+    return _DEFAULT.first(connection, {"account_id": account_id, "region": region})
+
+
 def all_of(connection: Connection, account_id: str) -> list[Row[Any]]:
     return list(connection.execute(select(vpcs).where(vpcs.c.account_id == account_id)))
 
