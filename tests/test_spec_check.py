@@ -124,4 +124,5 @@ def test_operation_ids_are_the_areas_localocean_serves(spec: Spec) -> None:
     assert {"images_list", "kubernetes_create_cluster", "vpcs_create", "tags_delete"} <= (
         spec.operation_ids
     )
-    assert not {"droplets_list", "vpcs_list_peerings", "sshKeys_list"} & spec.operation_ids
+    assert {"sshKeys_list", "sshKeys_update"} <= spec.operation_ids
+    assert not {"droplets_list", "vpcs_list_peerings", "domains_list"} & spec.operation_ids

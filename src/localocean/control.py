@@ -29,7 +29,7 @@ NOT_IMPLEMENTED = [
     "floating_ips", "reserved_ips", "reserved_ipv6", "certificates", "cdn", "registry",
     "projects", "apps", "monitoring", "functions", "uptime", "1-clicks", "customers",
     "vpc_peerings", "vpc_nat_gateways", "droplet_autoscale", "spaces", "gen-ai", "nfs",
-    "account/keys", "reports", "billing",
+    "reports", "billing",
 ]  # fmt: skip
 
 

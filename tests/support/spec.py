@@ -47,6 +47,7 @@ SERVED_TAGS = frozenset(
         "Kubernetes",
         "Regions",
         "Sizes",
+        "SSH Keys",
         "Tags",
         "VPCs",
     }

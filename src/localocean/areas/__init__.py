@@ -14,6 +14,7 @@ from localocean.areas import (
     kubernetes,
     regions,
     sizes,
+    ssh_keys,
     tags,
     vpcs,
 )
@@ -25,6 +26,7 @@ AREAS: tuple[Area, ...] = (
     sizes.AREA,
     actions.AREA,
     vpcs.AREA,
+    ssh_keys.AREA,
     tags.AREA,
     images.AREA,
     kubernetes.AREA,
