@@ -9,6 +9,11 @@ from tests.test_conventions import assert_error
 
 
 def test_tag_lifecycle_with_counts(do: pydo.Client, http, server) -> None:
+    droplet = http.post(
+        "/v2/droplets",
+        json={"name": "d", "region": "nyc3", "size": "s-1vcpu-1gb", "image": "debian-13-x64"},
+    ).json()["droplet"]
+    droplet_id = str(droplet["id"])
     created = do.tags.create({"name": "extra-awesome"})["tag"]
     assert created["name"] == "extra-awesome"
     assert created["resources"]["count"] == 0
@@ -18,7 +23,7 @@ def test_tag_lifecycle_with_counts(do: pydo.Client, http, server) -> None:
         "extra-awesome",
         {
             "resources": [
-                {"resource_id": "9569411", "resource_type": "droplet"},
+                {"resource_id": droplet_id, "resource_type": "droplet"},
                 {"resource_id": "3d80cb72-342b-4aaa-b92e-4e4abb24a933", "resource_type": "volume"},
             ]
         },
@@ -27,7 +32,7 @@ def test_tag_lifecycle_with_counts(do: pydo.Client, http, server) -> None:
     assert tag["resources"]["count"] == 2
     assert tag["resources"]["droplets"] == {
         "count": 1,
-        "last_tagged_uri": f"{server.url}/v2/droplets/9569411",
+        "last_tagged_uri": f"{server.url}/v2/droplets/{droplet_id}",
     }
     assert tag["resources"]["volumes"]["count"] == 1
     assert tag["resources"]["last_tagged_uri"].endswith(
@@ -35,12 +40,12 @@ def test_tag_lifecycle_with_counts(do: pydo.Client, http, server) -> None:
     )
     # Tagging twice does not count twice.
     do.tags.assign_resources(
-        "extra-awesome", {"resources": [{"resource_id": "9569411", "resource_type": "droplet"}]}
+        "extra-awesome", {"resources": [{"resource_id": droplet_id, "resource_type": "droplet"}]}
     )
     assert do.tags.get("extra-awesome")["tag"]["resources"]["count"] == 2
 
     do.tags.unassign_resources(
-        "extra-awesome", {"resources": [{"resource_id": "9569411", "resource_type": "droplet"}]}
+        "extra-awesome", {"resources": [{"resource_id": droplet_id, "resource_type": "droplet"}]}
     )
     tag = do.tags.get("extra-awesome")["tag"]
     assert tag["resources"]["count"] == 1
@@ -71,7 +76,7 @@ def test_invalid_names_are_400(do: pydo.Client, http, name) -> None:
 
 
 def test_tagging_rules(http) -> None:
-    missing = {"resources": [{"resource_id": "1", "resource_type": "droplet"}]}
+    missing = {"resources": [{"resource_id": "1", "resource_type": "volume"}]}
     assert_error(http.post("/v2/tags/nope/resources", json=missing), 404, "not_found")
     http.post("/v2/tags", json={"name": "t"})
     for bad in (

@@ -108,7 +108,12 @@ def _seed(services: Services, path: Path) -> None:
     try:
         with services.db.transaction() as connection:
             result = seed.apply(
-                connection, services.lifecycle, services.areas, document, services.clock.now()
+                connection,
+                services.lifecycle,
+                services.areas,
+                document,
+                services.clock.now(),
+                services.settings,
             )
     except APIError as exc:
         raise ValueError(f"{path}: {exc.message}") from exc

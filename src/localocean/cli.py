@@ -101,6 +101,10 @@ def serve(
     image_size_limit: Annotated[
         str, _option("Largest image after decompression, e.g. 100G or 512M.", "IMAGE_SIZE_LIMIT")
     ] = DEFAULT_IMAGE_SIZE_LIMIT,
+    public_ip_range: Annotated[
+        str,
+        _option("IPv4 network droplets' public addresses come from.", "PUBLIC_IP_RANGE"),
+    ] = "198.18.0.0/15",
     control_token: Annotated[
         str | None, _option("Require this bearer token on /_localocean.", "CONTROL_TOKEN")
     ] = None,
@@ -129,6 +133,7 @@ def serve(
             log_level=log_level.lower(),
             image_url_policy=image_url_policy,
             image_size_limit=parse_size(image_size_limit),
+            public_ipv4_range=public_ip_range,
             control_token=control_token,
             seed_file=seed,
             journal_size=journal_size,

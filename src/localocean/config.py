@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,8 @@ class Settings:
     log_level: str = "info"
     max_body_bytes: int = MAX_BODY_BYTES
     image_url_policy: str = "default"
+    # Droplets' public IPv4 addresses: RFC 2544 benchmarking space, which routes nowhere.
+    public_ipv4_range: str = "198.18.0.0/15"
     image_size_limit: int = field(default_factory=lambda: parse_size(DEFAULT_IMAGE_SIZE_LIMIT))
     control_token: str | None = None
     seed_file: Path | None = None
@@ -88,6 +91,12 @@ class Settings:
     tls: bool = False
 
     def __post_init__(self) -> None:
+        try:
+            public = ipaddress.IPv4Network(self.public_ipv4_range)
+        except ValueError as exc:
+            raise ValueError(f"--public-ip-range: {exc}") from exc
+        if public.prefixlen > 24:
+            raise ValueError("--public-ip-range must be a /24 or larger")
         if self.image_url_policy not in IMAGE_URL_POLICIES:
             raise ValueError(f"--image-url-policy must be one of {', '.join(IMAGE_URL_POLICIES)}")
         if self.timing not in TIMING_PROFILES:

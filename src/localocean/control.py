@@ -25,7 +25,7 @@ STATE_FORMAT_VERSION = 1
 
 # DigitalOcean API areas LocalOcean does not serve: they answer 501, never a fake success.
 NOT_IMPLEMENTED = [
-    "droplets", "volumes", "snapshots", "load_balancers", "databases", "domains", "firewalls",
+    "volumes", "load_balancers", "databases", "domains", "firewalls",
     "floating_ips", "reserved_ips", "reserved_ipv6", "certificates", "cdn", "registry",
     "projects", "apps", "monitoring", "functions", "uptime", "1-clicks", "customers",
     "vpc_peerings", "vpc_nat_gateways", "droplet_autoscale", "spaces", "gen-ai", "nfs",
@@ -263,7 +263,7 @@ def import_state(call: Call) -> dict[str, Any]:
 def seed_state(call: Call) -> dict[str, Any]:
     s = call.services
     with s.db.transaction() as connection:
-        result = seed.apply(connection, s.lifecycle, s.areas, call.body, s.clock.now())
+        result = seed.apply(connection, s.lifecycle, s.areas, call.body, s.clock.now(), s.settings)
     s.auth.allow(result["token_hashes"])
     _forget_caches(s)
     return {"seeded": result["seeded"]}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from localocean.areas import (
     account,
     actions,
+    droplets,
     images,
     kubernetes,
     regions,
@@ -29,5 +30,6 @@ AREAS: tuple[Area, ...] = (
     ssh_keys.AREA,
     tags.AREA,
     images.AREA,
+    droplets.AREA,
     kubernetes.AREA,
 )

@@ -17,10 +17,12 @@ from localocean.core.operations import Operations
 from localocean.core.timing import Durations
 
 if TYPE_CHECKING:
+    from localocean.core.lifecycle import Lifecycle
     from localocean.core.seed import SeedContext
     from localocean.core.services import Services
 
-TransitionHandler = Callable[[Connection, Row[Any], dict[str, Any]], None]
+# (the transaction, the transition row, its payload, the engine: to schedule what follows)
+TransitionHandler = Callable[[Connection, Row[Any], dict[str, Any], "Lifecycle"], None]
 # Does this account have a resource with this id? (account_id, resource_id)
 Exists = Callable[[Connection, str, str], bool]
 # How many resources of an area use a VPC (account_id, vpc_id): a VPC with members stays.

@@ -324,6 +324,8 @@ def _by_id(table: Table) -> Write:
 def change_row(connection: Connection, table: Table, row_id: Any, values: dict[str, Any]) -> int:
     """UPDATE one row by id, setting `values`: one statement per table and set of columns,
     compiled once."""
+    if not values:
+        return 0
     return _by_id(table).run(connection, {"row_id": row_id, **values})
 
 

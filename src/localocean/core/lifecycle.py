@@ -189,7 +189,7 @@ class Lifecycle:
                 transition = _BY_ID.first(connection, key)
                 if transition is None:
                     return 0
-                handler(connection, transition, transition.payload or {})
+                handler(connection, transition, transition.payload or {}, self)
                 _REMOVE.run(connection, key)
             return 1
         except Exception:
@@ -200,10 +200,21 @@ class Lifecycle:
                 _REMOVE.run(connection, key)
             return 0
 
-    def advance(self, seconds: float) -> int:
-        self.clock.advance(seconds)
+    def advance(self, seconds: float, max_steps: int = 10_000) -> int:
+        """Move the clock forward by `seconds`, stopping at each due time on the way, so what
+        a transition schedules for later within the span (the next backup) happens too."""
+        target = self.clock.now() + seconds
+        applied = 0
+        for _ in range(max_steps):
+            with self.db.transaction() as connection:
+                due_at = self._earliest_due(connection)
+            if due_at is None or due_at > target:
+                break
+            self.clock.advance(max(0.0, due_at - self.clock.now()))
+            applied += self.apply_due()
+        self.clock.advance(max(0.0, target - self.clock.now()))
         self.save_clock()
-        return self.apply_due()
+        return applied + self.apply_due()
 
     def settle(self, max_steps: int = 10_000) -> int:
         """Move the clock to each next due time until nothing is pending."""

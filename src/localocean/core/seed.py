@@ -36,6 +36,7 @@ from localocean.core.errors import Unprocessable
 from localocean.core.validation import Body
 
 if TYPE_CHECKING:
+    from localocean.config import Settings
     from localocean.core.area import Area
     from localocean.core.lifecycle import Lifecycle
 
@@ -46,6 +47,7 @@ class SeedContext:
     lifecycle: Lifecycle
     account_id: str
     now: float
+    settings: Settings
     vpc_ids: dict[str, str] = field(default_factory=dict)  # seeded VPCs by name
 
 
@@ -64,6 +66,7 @@ def apply(
     areas: Sequence[Area],
     document: Any,
     now: float,
+    settings: Settings,
 ) -> dict[str, Any]:
     """Create what the document describes; returns counts and the tokens it made valid."""
     if not isinstance(document, dict):
@@ -91,7 +94,7 @@ def apply(
                 token_hashes.append(
                     accounts.grant_token(connection, token, account.id, scopes, now)
                 )
-        context = SeedContext(connection, lifecycle, account.id, now)
+        context = SeedContext(connection, lifecycle, account.id, now, settings)
         for section in sections:
             for i, item in enumerate(body.list(section.key) or []):
                 with _at(f"{where}.{section.key}[{i}]"):

@@ -12,11 +12,12 @@ from localocean.core.errors import NotFound
 from localocean.core.operations import Call, Operations
 
 routes = Operations()
+DROPLET_LIMIT = 25
 
 
 def render(account: Row[Any]) -> dict[str, Any]:
     return {
-        "droplet_limit": 25,
+        "droplet_limit": DROPLET_LIMIT,
         "floating_ip_limit": 3,
         "volume_limit": 100,
         "email": account.email,

@@ -54,7 +54,9 @@ def finish(connection: Connection, action_id: int, at: float, status: str = "com
     store.finish(connection, action_id, status, at)
 
 
-def complete(connection: Connection, transition: Row[Any], _payload: dict[str, Any]) -> None:
+def complete(
+    connection: Connection, transition: Row[Any], _payload: dict[str, Any], _lifecycle: Lifecycle
+) -> None:
     finish(connection, int(transition.resource_id), transition.due_at)
 
 

@@ -191,7 +191,9 @@ def exists(connection: Connection, account_id: str, resource_id: str) -> bool:
 # Transitions: the import's outcome, transfers to regions, conversions
 
 
-def import_finished(connection: Connection, transition: Row[Any], outcome: dict) -> None:
+def import_finished(
+    connection: Connection, transition: Row[Any], outcome: dict, _lifecycle: Lifecycle
+) -> None:
     image = store.get_any(connection, int(transition.resource_id))
     if image is None or image.removed_at is not None or image.status not in ("NEW", "pending"):
         return
@@ -245,14 +247,18 @@ def act(
     )  # fmt: skip
 
 
-def transferred(connection: Connection, transition: Row[Any], payload: dict) -> None:
+def transferred(
+    connection: Connection, transition: Row[Any], payload: dict, _lifecycle: Lifecycle
+) -> None:
     image = store.get_any(connection, payload["image_id"])
     if image is not None and payload["region"] not in image.regions:
         store.change(connection, image.id, regions=[*image.regions, payload["region"]])
     actions.finish(connection, int(transition.resource_id), transition.due_at)
 
 
-def converted(connection: Connection, transition: Row[Any], _payload: dict) -> None:
+def converted(
+    connection: Connection, transition: Row[Any], _payload: dict, _lifecycle: Lifecycle
+) -> None:
     action = action_store.get_any(connection, int(transition.resource_id))
     if action is not None and action.resource_id is not None:
         store.change(connection, action.resource_id, type="snapshot")

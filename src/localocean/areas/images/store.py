@@ -52,7 +52,10 @@ images = Table(
     Column("error_message", Text, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("removed_at", Float, nullable=True),
+    # The droplet a snapshot or backup was taken of (it may be gone since).
+    Column("droplet_id", BigInteger, nullable=True),
     Index("ix_images_account_id", "account_id", "id"),
+    Index("ix_images_droplet_id", "droplet_id"),
 )
 
 image_transfers = Table(

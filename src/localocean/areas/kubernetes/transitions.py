@@ -152,11 +152,15 @@ def provision(connection: Connection, cluster_id: str, at: float) -> None:
     store.add_event(connection, cluster.id, "Cluster is running", at)
 
 
-def cluster_provisioned(connection: Connection, transition: Row[Any], _payload: dict) -> None:
+def cluster_provisioned(
+    connection: Connection, transition: Row[Any], _payload: dict, _lifecycle: Lifecycle
+) -> None:
     provision(connection, transition.resource_id, transition.due_at)
 
 
-def cluster_upgraded(connection: Connection, transition: Row[Any], payload: dict) -> None:
+def cluster_upgraded(
+    connection: Connection, transition: Row[Any], payload: dict, _lifecycle: Lifecycle
+) -> None:
     cluster = store.get_any(connection, transition.resource_id)
     if cluster is None or cluster.state != "upgrading":
         return
@@ -165,17 +169,23 @@ def cluster_upgraded(connection: Connection, transition: Row[Any], payload: dict
     store.add_event(connection, cluster.id, f"Upgraded to {payload['version']}", transition.due_at)
 
 
-def node_provisioned(connection: Connection, transition: Row[Any], _payload: dict) -> None:
+def node_provisioned(
+    connection: Connection, transition: Row[Any], _payload: dict, _lifecycle: Lifecycle
+) -> None:
     node = store.node_by_id(connection, transition.resource_id)
     if node is not None:
         _bring_up(connection, node, store.pool_by_id(connection, node.pool_id), transition.due_at)
 
 
-def node_deleted(connection: Connection, transition: Row[Any], _payload: dict) -> None:
+def node_deleted(
+    connection: Connection, transition: Row[Any], _payload: dict, _lifecycle: Lifecycle
+) -> None:
     store.delete_node(connection, transition.resource_id)
 
 
-def clusterlint_ran(connection: Connection, transition: Row[Any], _payload: dict) -> None:
+def clusterlint_ran(
+    connection: Connection, transition: Row[Any], _payload: dict, _lifecycle: Lifecycle
+) -> None:
     run = store.run_by_id(connection, transition.resource_id)
     cluster = store.get_any(connection, run.cluster_id) if run is not None else None
     if run is not None and cluster is not None:

@@ -72,7 +72,6 @@ def untag_resources(call: Call) -> None:
 
 # Kinds DigitalOcean counts under a tag's `resources` that LocalOcean does not model yet.
 ON_TRUST = (
-    Taggable("droplet", "droplets", "droplets", on_trust=True),
     Taggable("volume", "volumes", "volumes", on_trust=True),
     Taggable("volume_snapshot", "volume_snapshots", "snapshots", on_trust=True),
     Taggable("database", "databases", "databases", on_trust=True),
