@@ -57,6 +57,7 @@ LISTS = (
     ListSpec("/v2/vpcs", "vpcs", "bench-net"),
     ListSpec("/v2/tags", "tags", "bench-tag"),
     ListSpec("/v2/kubernetes/clusters", "clusters", "bench-cluster"),
+    ListSpec("/v2/droplets", "droplets", "bench-droplet"),
     ListSpec("/v2/regions", None),
     ListSpec("/v2/sizes", None),
 )
@@ -69,6 +70,14 @@ SEED = {
             "vpcs": [{"name": "bench-net", "region": "nyc1", "ip_range": "10.10.0.0/16"}],
             "tags": ["bench-tag"],
             "images": [{"name": "bench-image", "type": "snapshot", "region": "nyc3"}],
+            "droplets": [
+                {
+                    "name": "bench-droplet",
+                    "region": "nyc1",
+                    "size": "s-1vcpu-1gb",
+                    "image": "ubuntu-24-04-x64",
+                }
+            ],
             "clusters": [
                 {
                     "name": "bench-cluster",
@@ -326,7 +335,7 @@ def _recount(db: sqlite3.Connection) -> None:
     if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'tallies'").fetchone():
         return
     db.execute("DELETE FROM tallies")
-    for kind in ("images", "actions", "vpcs", "tags", "clusters"):
+    for kind in ("images", "actions", "vpcs", "tags", "clusters", "droplets"):
         removed = " WHERE removed_at IS NULL" if kind == "images" else ""
         db.execute(
             f"INSERT INTO tallies (account_id, kind, count) SELECT account_id, '{kind}', "

@@ -361,3 +361,65 @@ def test_seeded_droplets(start_server, clients, tmp_path) -> None:
             "active",
             ["seeded"],
         )
+
+
+def test_kubernetes_nodes_are_droplets(do: pydo.Client, http) -> None:
+    body = {
+        "name": "k",
+        "region": "nyc1",
+        "version": "latest",
+        "node_pools": [{"name": "work", "size": "s-2vcpu-4gb", "count": 2, "tags": ["team"]}],
+    }
+    cluster = do.kubernetes.create_cluster(body)["kubernetes_cluster"]
+    cluster = do.kubernetes.get_cluster(cluster["id"])["kubernetes_cluster"]
+    (pool,) = cluster["node_pools"]
+    by_id = {d["id"]: d for d in do.droplets.list()["droplets"]}
+    node_droplets = {int(node["droplet_id"]) for node in pool["nodes"]}
+    assert set(by_id) == node_droplets
+    for node in pool["nodes"]:
+        droplet = by_id[int(node["droplet_id"])]
+        assert droplet["name"] == node["name"] and droplet["status"] == "active"
+        assert droplet["vpc_uuid"] == cluster["vpc_uuid"] and droplet["size_slug"] == "s-2vcpu-4gb"
+        assert droplet["tags"] == ["k8s", f"k8s:{cluster['id']}", "k8s:worker", "team"]
+    assert len(do.droplets.list(tag_name=f"k8s:{cluster['id']}")["droplets"]) == 2
+
+    do.kubernetes.update_node_pool(cluster["id"], pool["id"], {"name": "work", "count": 3})
+    assert do.droplets.list()["meta"]["total"] == 3
+
+    # DOKS manages its pools: a node whose droplet is deleted is replaced.
+    victim = pool["nodes"][0]
+    assert http.delete(f"/v2/droplets/{victim['droplet_id']}").status_code == 204
+    nodes = do.kubernetes.get_node_pool(cluster["id"], pool["id"])["node_pool"]["nodes"]
+    assert len(nodes) == 3 and victim["id"] not in {n["id"] for n in nodes}
+    assert all(n["status"]["state"] == "running" for n in nodes)
+    assert {d["id"] for d in do.droplets.list()["droplets"]} == {
+        int(n["droplet_id"]) for n in nodes
+    }
+
+    do.kubernetes.delete_cluster(cluster["id"])
+    assert do.droplets.list()["droplets"] == []
+
+
+def test_libcloud_through_the_https_proxy(proxied, monkeypatch) -> None:
+    """libcloud cannot be pointed at another host: it reaches LocalOcean unmodified, through
+    the environment `localocean env` prints."""
+    import libcloud.security
+    from libcloud.compute.providers import get_driver
+    from libcloud.compute.types import NodeState, Provider
+
+    _server, exported, _data_dir = proxied
+    # libcloud reads SSL_CERT_FILE once, when first imported; each test's server has its own CA.
+    monkeypatch.setattr(libcloud.security, "CA_CERTS_PATH", exported["SSL_CERT_FILE"])
+    driver = get_driver(Provider.DIGITAL_OCEAN)(
+        exported["DIGITALOCEAN_ACCESS_TOKEN"], api_version="v2"
+    )
+    size = next(s for s in driver.list_sizes() if s.name == SMALL)
+    image = next(i for i in driver.list_images() if i.extra.get("slug") == UBUNTU)
+    location = next(loc for loc in driver.list_locations() if loc.id == "nyc3")
+    node = driver.create_node("lc-1", size, image, location, ex_create_attr={"tags": ["lc"]})
+    (listed,) = driver.list_nodes()
+    assert listed.id == node.id and listed.state == NodeState.RUNNING
+    assert listed.public_ips and listed.private_ips
+    assert driver.reboot_node(listed) is True
+    assert driver.destroy_node(listed) is True
+    assert driver.list_nodes() == []

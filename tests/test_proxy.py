@@ -6,56 +6,14 @@ from __future__ import annotations
 import os
 import socket
 import ssl
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.conftest import localocean
 from tests.support import disk_images
-
-PROXY_VARS = (
-    "HTTPS_PROXY",
-    "https_proxy",
-    "REQUESTS_CA_BUNDLE",
-    "SSL_CERT_FILE",
-    "CURL_CA_BUNDLE",
-    "NODE_EXTRA_CA_CERTS",
-    "DIGITALOCEAN_API_URL",
-    "DIGITALOCEAN_ACCESS_TOKEN",
-)
-
-
-def localocean(*args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "localocean", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return result.stdout
-
-
-@pytest.fixture
-def proxied(start_server, tmp_path: Path, monkeypatch):
-    """A server, and this process's environment set from `localocean env` only."""
-    data_dir = tmp_path / "data"
-    server = start_server("--timing", "instant", "--data-dir", str(data_dir))
-    lines = localocean("env", "--url", server.url, "--data-dir", str(data_dir)).splitlines()
-    exported = {}
-    for line in lines:
-        assert line.startswith("export ")
-        name, _, value = line.removeprefix("export ").partition("=")
-        exported[name] = value.strip("'")
-    assert set(exported) == set(PROXY_VARS)
-    for name in ("NO_PROXY", "no_proxy", "DIGITALOCEAN_END_POINT", "HTTP_PROXY", "http_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in exported.items():
-        monkeypatch.setenv(name, value)
-    return server, exported, data_dir
 
 
 def test_unmodified_pydo(proxied, clients, image_server) -> None:

@@ -70,7 +70,7 @@ def build_services(settings: Settings, areas: Sequence[Area]) -> Services:
     )
     handlers, durations = _merged(areas)
     timing = Timing(settings.timing, durations)
-    lifecycle = Lifecycle(db, clock, timing, handlers)
+    lifecycle = Lifecycle(db, clock, timing, handlers, settings)
     lifecycle.load()
     lifecycle.save_clock()
     auth = Authenticator(settings.auth, db, clock, grants)

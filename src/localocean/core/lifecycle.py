@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, func, select, update
 
+from localocean.config import Settings
 from localocean.core.area import TransitionHandler
 from localocean.core.clock import Clock
 from localocean.core.db import Database
@@ -44,6 +45,7 @@ class Lifecycle:
         clock: Clock,
         timing: Timing,
         handlers: Mapping[str, TransitionHandler],
+        settings: Settings | None = None,
     ):
         missing = sorted(kind for kind in timing.durations if kind not in handlers)
         if missing:
@@ -52,6 +54,8 @@ class Lifecycle:
         self.clock = clock
         self.timing = timing
         self.handlers = dict(handlers)
+        # What handlers may need of the server's configuration (the public address range).
+        self.settings = settings if settings is not None else Settings()
         handled = transitions.c.kind.in_(sorted(self.handlers))
         # The soonest transitions, due or not: those due are the next batch, and the first
         # not due says when to look again, in one query.

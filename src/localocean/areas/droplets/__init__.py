@@ -90,8 +90,14 @@ def get_droplet(call: Call) -> dict[str, Any]:
 
 
 def _destroy(call: Call, droplet: Any) -> None:
-    call.services.lifecycle.cancel(call.db, "droplet", [droplet.id])
+    lifecycle = call.services.lifecycle
+    lifecycle.cancel(call.db, "droplet", [droplet.id])
     rules.delete(call.db, droplet, call.now())
+    # Whoever manages the droplet (DOKS for a node's) hears of it once this commits.
+    lifecycle.schedule(
+        call.db, rules.GONE, "droplet_gone", droplet.id, "gone", None, 0.0,
+        account_id=call.account_id,
+    )  # fmt: skip
 
 
 @routes.delete(DROPLET, "droplets_destroy", "droplet:delete", status=204)

@@ -25,6 +25,10 @@ from localocean.core.errors import NotFound, Unprocessable
 from localocean.core.validation import Body, integer_id
 
 TAGS = "droplet"
+# What DOKS worker droplets run.
+NODE_IMAGE = "debian-13-x64"
+# Scheduled when a user deletes a droplet: the area that made it (DOKS) replaces it.
+GONE = "droplet.gone"
 MAX_NAMES = 10
 MAX_USER_DATA = 64 * 1024
 HOSTNAME = re.compile(r"[a-zA-Z0-9.\-]+")
@@ -337,6 +341,39 @@ def create(
         assert row is not None
         created.append(row)
     return created
+
+
+def create_for_node(
+    connection: Connection,
+    account_id: str,
+    *,
+    name: str,
+    region: str,
+    size: str,
+    vpc_id: str,
+    tag_names: list[str],
+    now: float,
+    public_range: str,
+) -> int:
+    """The droplet behind a Kubernetes node: made by DOKS, active at once, outside the
+    checks (and the limit) of a user's create."""
+    vpc = vpc_store.get(connection, account_id, vpc_id)
+    assert vpc is not None, "a cluster's VPC stays while the cluster has nodes"
+    image = public_images.find(NODE_IMAGE)
+    assert image is not None
+    droplet_id = store.new_id(connection)
+    private, netmask = private_address(connection, vpc)
+    store.add(
+        connection,
+        id=droplet_id, account_id=account_id, name=name, region=region, size_slug=size,
+        disk=sizes.render(size)["disk"], image=image, status="active", locked=False,
+        features=["private_networking", "droplet_agent"], backup_policy=None, kernel=None,
+        vpc_uuid=vpc.id, public_ipv4=public_address(connection, public_range),
+        private_ipv4=private, private_netmask=netmask, ipv6=None, user_data=None, ssh_key_ids=[],
+        created_at=now,
+    )  # fmt: skip
+    tags.add(connection, account_id, TAGS, droplet_id, tag_names, now)
+    return droplet_id
 
 
 # Deleting

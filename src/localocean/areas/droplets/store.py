@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 
 from localocean.areas.images.store import images
+from localocean.core import tags as tagging
 from localocean.core import tallies
 from localocean.core.db import change_row, next_id
 from localocean.core.pagination import PagedQuery
@@ -194,6 +195,15 @@ def change(connection: Connection, droplet_id: int, **values: Any) -> None:
 def delete(connection: Connection, droplet: Row[Any]) -> None:
     _DELETE.run(connection, {"droplet_id": droplet.id})
     tallies.add(connection, droplet.account_id, "droplets", -1)
+
+
+def remove_many(connection: Connection, droplet_ids: list[int]) -> None:
+    """Droplets that go with what owns them (a cluster's nodes), untagged and uncounted."""
+    for droplet_id in droplet_ids:
+        droplet = get_any(connection, droplet_id)
+        if droplet is not None:
+            tagging.untag(connection, "droplet", [droplet_id])
+            delete(connection, droplet)
 
 
 def image_ids(connection: Connection, droplet_ids: list[int]) -> dict[int, dict[str, list[int]]]:

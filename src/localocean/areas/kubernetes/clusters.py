@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row
 
 from localocean.areas.kubernetes import catalog, specs, store, transitions
+from localocean.areas.kubernetes.specs import CLUSTER_TAGS, POOL_TAGS
 from localocean.areas.regions import catalog as regions
 from localocean.areas.vpcs import rules as vpcs
 from localocean.areas.vpcs import store as vpc_store
@@ -19,8 +20,6 @@ from localocean.core.errors import NotFound, Unprocessable
 from localocean.core.lifecycle import Lifecycle
 from localocean.core.validation import Body
 
-CLUSTER_TAGS = "kubernetes_cluster"
-POOL_TAGS = "kubernetes_node_pool"
 ASSOCIATED_KINDS = {"load_balancers": "load_balancer", "volumes": "volume",
                     "volume_snapshots": "volume_snapshot"}  # fmt: skip
 

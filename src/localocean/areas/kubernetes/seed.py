@@ -29,7 +29,7 @@ def load(context: SeedContext, entry: Any) -> int:
     cluster = clusters.create(connection, lifecycle, context.account_id, payload, context.now)
     if state == "running":
         lifecycle.cancel(connection, "cluster", [cluster.id])
-        transitions.provision(connection, cluster.id, context.now)
+        transitions.provision(connection, lifecycle, cluster.id, context.now)
     associated = entry.get("associated") or {}
     if not isinstance(associated, dict):
         raise Unprocessable("associated must be an object")

@@ -31,6 +31,10 @@ DURATION = re.compile(r"(\d+h)?(\d+m)?(\d+(\.\d+)?s)?")
 DEFAULT_SUBNETS = ("10.244.0.0/16", "10.245.0.0/16")
 TEN = ipaddress.IPv4Network("10.0.0.0/8")
 
+# Resource types of clusters and node pools in the tags mechanism.
+CLUSTER_TAGS = "kubernetes_cluster"
+POOL_TAGS = "kubernetes_node_pool"
+
 
 def auto_cluster_tags(cluster_id: str) -> list[str]:
     return ["k8s", f"k8s:{cluster_id}"]

@@ -24,6 +24,7 @@ from sqlalchemy import (
     update,
 )
 
+from localocean.areas.droplets import store as droplets_store
 from localocean.core import tallies
 from localocean.core.db import change_row, savepoint
 from localocean.core.pagination import Page, PagedQuery
@@ -213,11 +214,18 @@ def change(connection: Connection, cluster_id: str, **values: Any) -> None:
         change_row(connection, clusters, cluster_id, values)
 
 
+def _release_droplets(connection: Connection, stmt: Any) -> None:
+    """The droplets behind nodes that go (a node has one once it has run)."""
+    droplet_ids = [int(d) for d in connection.execute(stmt).scalars() if d]
+    droplets_store.remove_many(connection, droplet_ids)
+
+
 def delete(connection: Connection, cluster_id: str) -> None:
     cluster = get_any(connection, cluster_id)
     if cluster is not None:
         tallies.add(connection, cluster.account_id, "clusters", -1)
     pool_ids = select(node_pools.c.id).where(node_pools.c.cluster_id == cluster_id)
+    _release_droplets(connection, select(nodes.c.droplet_id).where(nodes.c.pool_id.in_(pool_ids)))
     connection.execute(nodes.delete().where(nodes.c.pool_id.in_(pool_ids)))
     connection.execute(node_pools.delete().where(node_pools.c.cluster_id == cluster_id))
     connection.execute(cluster_events.delete().where(cluster_events.c.cluster_id == cluster_id))
@@ -283,6 +291,7 @@ def change_pool(connection: Connection, pool_id: str, **values: Any) -> None:
 
 
 def delete_pool(connection: Connection, pool_id: str) -> None:
+    _release_droplets(connection, select(nodes.c.droplet_id).where(nodes.c.pool_id == pool_id))
     connection.execute(nodes.delete().where(nodes.c.pool_id == pool_id))
     connection.execute(node_pools.delete().where(node_pools.c.id == pool_id))
 
@@ -293,6 +302,13 @@ _NODE = Query(select(nodes).where(nodes.c.id == bindparam("node_id")))
 def node(connection: Connection, pool_id: str, node_id: str) -> Row[Any] | None:
     found = _NODE.first(connection, {"node_id": node_id})
     return found if found is not None and found.pool_id == pool_id else None
+
+
+_BY_DROPLET = Query(select(nodes).where(nodes.c.droplet_id == bindparam("droplet_id")))
+
+
+def node_by_droplet(connection: Connection, droplet_id: int) -> Row[Any] | None:
+    return _BY_DROPLET.first(connection, {"droplet_id": str(droplet_id)})
 
 
 def node_by_id(connection: Connection, node_id: str) -> Row[Any] | None:
@@ -311,6 +327,7 @@ _DELETE_NODE = Write(nodes.delete().where(nodes.c.id == bindparam("node_id")))
 
 
 def delete_node(connection: Connection, node_id: str) -> None:
+    _release_droplets(connection, select(nodes.c.droplet_id).where(nodes.c.id == node_id))
     _DELETE_NODE.run(connection, {"node_id": node_id})
 
 

@@ -21,8 +21,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
-from localocean.areas.kubernetes import store
+from localocean.areas.droplets import rules as droplets
+from localocean.areas.kubernetes import specs, store
 from localocean.areas.kubernetes.clusterlint import diagnostics
+from localocean.areas.kubernetes.specs import POOL_TAGS
+from localocean.core import tags
 from localocean.core.lifecycle import Lifecycle
 from localocean.core.timing import Durations
 
@@ -125,20 +128,32 @@ def cancel_cluster(connection: Connection, lifecycle: Lifecycle, cluster_id: str
 # Applying
 
 
-def _node_identity(pool_row: Row[Any]) -> dict[str, str]:
-    """DOKS-style node name (`<pool>-<5 characters>`) and a Droplet id, as a string."""
+def _bring_up(
+    connection: Connection,
+    lifecycle: Lifecycle,
+    node: Row[Any],
+    pool_row: Row[Any] | None,
+    cluster: Row[Any] | None,
+    at: float,
+) -> None:
+    """A provisioning node runs: named as DOKS names nodes (`<pool>-<5 characters>`), on a
+    droplet of its own in the cluster's VPC, tagged as DOKS tags its workers."""
+    if pool_row is None or cluster is None or node.state != "provisioning":
+        return
     suffix = "".join(secrets.choice(NODE_NAME_ALPHABET) for _ in range(5))
-    droplet_id = 10**8 + secrets.randbelow(9 * 10**8)
-    return {"name": f"{pool_row.name}-{suffix}", "droplet_id": str(droplet_id)}
+    name = f"{pool_row.name}-{suffix}"
+    pool_tags = tags.names_for(connection, cluster.account_id, POOL_TAGS, [pool_row.id])
+    droplet_tags = specs.auto_pool_tags(cluster.id) + pool_tags[pool_row.id]
+    droplet_id = droplets.create_for_node(
+        connection, cluster.account_id, name=name, region=cluster.region, size=pool_row.size,
+        vpc_id=cluster.vpc_uuid, tag_names=droplet_tags, now=at,
+        public_range=lifecycle.settings.public_ipv4_range,
+    )  # fmt: skip
+    store.change_node(connection, node.id, state="running", updated_at=at, name=name,
+                      droplet_id=str(droplet_id))  # fmt: skip
 
 
-def _bring_up(connection: Connection, node: Row[Any], pool_row: Row[Any] | None, at: float) -> None:
-    if pool_row is not None and node.state == "provisioning":
-        store.change_node(connection, node.id, state="running", updated_at=at,
-                          **_node_identity(pool_row))  # fmt: skip
-
-
-def provision(connection: Connection, cluster_id: str, at: float) -> None:
+def provision(connection: Connection, lifecycle: Lifecycle, cluster_id: str, at: float) -> None:
     """Bring a provisioning cluster and its nodes to running."""
     cluster = store.get_any(connection, cluster_id)
     if cluster is None or cluster.state != "provisioning":
@@ -148,14 +163,14 @@ def provision(connection: Connection, cluster_id: str, at: float) -> None:
                  updated_at=at)  # fmt: skip
     pools = {pool.id: pool for pool in store.pools_of(connection, [cluster.id])}
     for node in store.nodes_of(connection, list(pools)):
-        _bring_up(connection, node, pools[node.pool_id], at)
+        _bring_up(connection, lifecycle, node, pools[node.pool_id], cluster, at)
     store.add_event(connection, cluster.id, "Cluster is running", at)
 
 
 def cluster_provisioned(
-    connection: Connection, transition: Row[Any], _payload: dict, _lifecycle: Lifecycle
+    connection: Connection, transition: Row[Any], _payload: dict, lifecycle: Lifecycle
 ) -> None:
-    provision(connection, transition.resource_id, transition.due_at)
+    provision(connection, lifecycle, transition.resource_id, transition.due_at)
 
 
 def cluster_upgraded(
@@ -170,11 +185,40 @@ def cluster_upgraded(
 
 
 def node_provisioned(
-    connection: Connection, transition: Row[Any], _payload: dict, _lifecycle: Lifecycle
+    connection: Connection, transition: Row[Any], _payload: dict, lifecycle: Lifecycle
 ) -> None:
     node = store.node_by_id(connection, transition.resource_id)
-    if node is not None:
-        _bring_up(connection, node, store.pool_by_id(connection, node.pool_id), transition.due_at)
+    if node is None:
+        return
+    pool_row = store.pool_by_id(connection, node.pool_id)
+    cluster = store.get_any(connection, pool_row.cluster_id) if pool_row is not None else None
+    _bring_up(connection, lifecycle, node, pool_row, cluster, transition.due_at)
+
+
+def node_droplet_gone(
+    connection: Connection, transition: Row[Any], _payload: dict, lifecycle: Lifecycle
+) -> None:
+    """A user deleted a node's droplet: DOKS manages its pools, so the node leaves its pool and
+    a new node (with a new droplet) takes its place, keeping the pool's count."""
+    node = store.node_by_droplet(connection, int(transition.resource_id))
+    if node is None:
+        return
+    pool_row = store.pool_by_id(connection, node.pool_id)
+    cluster = store.get_any(connection, pool_row.cluster_id) if pool_row is not None else None
+    lifecycle.cancel(connection, "node", [node.id])
+    store.delete_node(connection, node.id)
+    if pool_row is None or cluster is None:
+        return
+    replacement = str(uuid.uuid4())
+    store.add_node(
+        connection, id=replacement, pool_id=pool_row.id, name="", droplet_id="",
+        state="provisioning", created_at=transition.due_at, updated_at=transition.due_at,
+    )  # fmt: skip
+    provision_nodes(connection, lifecycle, cluster.account_id, [replacement])
+    store.add_event(
+        connection, cluster.id, f"Replacing node {node.name}: its droplet was deleted",
+        transition.due_at,
+    )  # fmt: skip
 
 
 def node_deleted(
@@ -199,4 +243,5 @@ HANDLERS = {
     NODE_PROVISION: node_provisioned,
     NODE_DELETE: node_deleted,
     CLUSTERLINT_RUN: clusterlint_ran,
+    droplets.GONE: node_droplet_gone,
 }
