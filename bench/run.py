@@ -416,10 +416,11 @@ async def _creator(base: str, name: str, deadline: float, counts: CreateCounts) 
 
 
 async def _droplet_creator(base: str, name: str, deadline: float, counts: CreateCounts) -> None:
-    """Create a droplet, poll it to `active`, delete it (the account's droplet limit is 25)."""
+    """Create a droplet, poll it to `active`, delete it (the account's droplet limit is 25):
+    in an account of its own, which the clusters' node droplets do not fill."""
     import httpx
 
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    headers = {"Authorization": f"Bearer {TOKEN}-droplets"}
     body = {"region": "nyc1", "size": "s-1vcpu-1gb", "image": "ubuntu-24-04-x64"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
         sequence = 0

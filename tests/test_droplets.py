@@ -115,6 +115,11 @@ def test_droplet_limit_and_vpc_rules(http) -> None:
     mine = http.post("/v2/vpcs", json={"name": "mine", "region": "nyc3"}).json()["vpc"]
     inside = create(http, name="inside", vpc_uuid=mine["id"])
     assert inside["vpc_uuid"] == mine["id"]
+    (member,) = http.get(f"/v2/vpcs/{mine['id']}/members").json()["members"]
+    assert (member["urn"], member["name"]) == (f"do:droplet:{inside['id']}", "inside")
+    assert http.get(f"/v2/vpcs/{mine['id']}/members?resource_type=kubernetes").json() == {
+        "members": [], "links": {}, "meta": {"total": 0}
+    }  # fmt: skip
     assert_error(http.delete(f"/v2/vpcs/{mine['id']}"), 409, "conflict")
     assert http.delete(f"/v2/droplets/{inside['id']}").status_code == 204
     assert http.delete(f"/v2/vpcs/{mine['id']}").status_code == 204

@@ -55,9 +55,9 @@ SERVED_TAGS = frozenset(
         "VPCs",
     }
 )
-# Tagged VPCs but belonging to VPC peering and membership, which LocalOcean has not built yet.
+# Tagged VPCs but belonging to VPC peering, which LocalOcean has not built yet.
 UNSERVED_OPERATIONS = frozenset(
-    {"vpcs_list_members", "vpcs_list_peerings", "vpcs_create_peerings", "vpcs_patch_peerings"}
+    {"vpcs_list_peerings", "vpcs_create_peerings", "vpcs_patch_peerings"}
 )
 # A documented path answered for a method the spec does not list: legitimate only as these.
 REFUSALS = frozenset({404, 405})

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 TransitionHandler = Callable[[Connection, Row[Any], dict[str, Any], "Lifecycle"], None]
 # Does this account have a resource with this id? (account_id, resource_id)
 Exists = Callable[[Connection, str, str], bool]
-# How many resources of an area use a VPC (account_id, vpc_id): a VPC with members stays.
-VpcMembers = Callable[[Connection, str, str], int]
+# An area's resources in a VPC (account_id, vpc_id), oldest first, as rows of
+# (resource_type, id, name, created_at): `GET /v2/vpcs/{id}/members`; a VPC with members stays.
+VpcMembers = Callable[[Connection, str, str], list[Row[Any]]]
 
 
 @dataclass(frozen=True)

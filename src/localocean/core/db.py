@@ -28,7 +28,6 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
-    select,
     text,
     update,
 )
@@ -268,19 +267,24 @@ class Database:
         self.engine.dispose()
 
 
+_BUMP = Write(
+    update(counters)
+    .where(counters.c.name == bindparam("counter"))
+    .values(value=counters.c.value + 1)
+    .returning(counters.c.value)
+)
+_START = Write(counters.insert())
+
+
 def next_id(connection: Connection, name: str, start: int) -> int:
     """The next id of counter `name`; the first is `start + 1` (areas start their ids where
-    DigitalOcean's real ones are, so they look real)."""
-    current = connection.execute(
-        select(counters.c.value).where(counters.c.name == name).with_for_update()
-    ).scalar()
-    if current is None:
+    DigitalOcean's real ones are, so they look real). One statement: the row's update locks it
+    until the transaction ends."""
+    value = _BUMP.returned(connection, {"counter": name})
+    if value is None:
         value = start + 1
-        connection.execute(counters.insert().values(name=name, value=value))
-    else:
-        value = current + 1
-        connection.execute(update(counters).where(counters.c.name == name).values(value=value))
-    return value
+        _START.run(connection, {"name": name, "value": value})
+    return int(value)
 
 
 class Duplicate(Exception):

@@ -243,9 +243,10 @@ class Write:
             cursor.close()
 
     def returned(self, connection: Connection, params: Mapping[str, Any] | None = None) -> Any:
-        """The first value of the statement's RETURNING clause."""
+        """The first value of the statement's RETURNING clause; None if no row was written."""
         cursor = self._cursor(connection, params or {})
         try:
-            return cursor.fetchone()[0]
+            row = cursor.fetchone()
         finally:
             cursor.close()
+        return None if row is None else row[0]

@@ -21,6 +21,7 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal,
     select,
 )
 
@@ -102,10 +103,11 @@ _ADD = Write(droplets.insert())
 _DELETE = Write(droplets.delete().where(droplets.c.id == bindparam("droplet_id")))
 _COUNT = Query(select(func.count()).select_from(droplets).where(_OF_ACCOUNT))
 _IN_VPC = Query(
-    select(func.count())
-    .select_from(droplets)
+    select(literal("droplet").label("resource_type"), droplets.c.id, droplets.c.name,
+           droplets.c.created_at)
     .where(_OF_ACCOUNT, droplets.c.vpc_uuid == bindparam("vpc_id"))
-)
+    .order_by(droplets.c.created_at, droplets.c.id)
+)  # fmt: skip
 # Snapshots and backups of a page of droplets, in one query.
 _IMAGES_OF = Query(
     select(images.c.droplet_id, images.c.id, images.c.type)
@@ -175,8 +177,8 @@ def count(connection: Connection, account_id: str) -> int:
     return int(_COUNT.scalar(connection, {"account_id": account_id}))
 
 
-def in_vpc(connection: Connection, account_id: str, vpc_id: str) -> int:
-    return int(_IN_VPC.scalar(connection, {"account_id": account_id, "vpc_id": vpc_id}))
+def in_vpc(connection: Connection, account_id: str, vpc_id: str) -> list[Row[Any]]:
+    return _IN_VPC.all(connection, {"account_id": account_id, "vpc_id": vpc_id})
 
 
 def new_id(connection: Connection) -> int:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     bindparam,
     func,
+    literal,
     select,
     update,
 )
@@ -179,10 +180,11 @@ def get(connection: Connection, account_id: str, cluster_id: str) -> Row[Any] | 
 _ANY = Query(select(clusters).where(clusters.c.id == bindparam("cluster_id")))
 _NAMED = Query(select(clusters.c.id).where(_OF_ACCOUNT, clusters.c.name == bindparam("name")))
 _IN_VPC = Query(
-    select(func.count())
-    .select_from(clusters)
+    select(literal("kubernetes").label("resource_type"), clusters.c.id, clusters.c.name,
+           clusters.c.created_at)
     .where(_OF_ACCOUNT, clusters.c.vpc_uuid == bindparam("vpc_id"))
-)
+    .order_by(clusters.c.created_at, clusters.c.id)
+)  # fmt: skip
 
 
 def get_any(connection: Connection, cluster_id: str) -> Row[Any] | None:
@@ -193,8 +195,8 @@ def named(connection: Connection, account_id: str, name: str) -> Row[Any] | None
     return _NAMED.first(connection, {"account_id": account_id, "name": name})
 
 
-def in_vpc(connection: Connection, account_id: str, vpc_id: str) -> int:
-    return int(_IN_VPC.scalar(connection, {"account_id": account_id, "vpc_id": vpc_id}))
+def in_vpc(connection: Connection, account_id: str, vpc_id: str) -> list[Row[Any]]:
+    return _IN_VPC.all(connection, {"account_id": account_id, "vpc_id": vpc_id})
 
 
 _ADD = Write(clusters.insert())

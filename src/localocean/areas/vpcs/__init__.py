@@ -6,8 +6,9 @@ from typing import Any
 
 from localocean.areas.vpcs import rules, store
 from localocean.core.area import Area, SeedSection
+from localocean.core.clock import rfc3339
 from localocean.core.operations import Call, Operations
-from localocean.core.pagination import account_listing
+from localocean.core.pagination import Page, account_listing, listing
 from localocean.core.seed import SeedContext
 
 routes = Operations()
@@ -38,6 +39,29 @@ def update_vpc(call: Call) -> dict[str, Any]:
 def patch_vpc(call: Call) -> dict[str, Any]:
     vpc = rules.update(call.db, call.account_id, call.params["vpc_id"], call.body, replace=False)
     return {"vpc": rules.render(vpc)}
+
+
+@routes.get("/v2/vpcs/{vpc_id}/members", "vpcs_list_members", "vpc:read")
+def list_members(call: Call) -> dict[str, Any]:
+    vpc = rules.get(call.db, call.account_id, call.params["vpc_id"])
+    kind = call.query.get("resource_type") or None
+    members = [
+        member
+        for of_area in call.services.vpc_members
+        for member in of_area(call.db, call.account_id, vpc.id)
+        if kind is None or member.resource_type == kind
+    ]
+    members.sort(key=lambda member: member.created_at)
+    page = Page.of(call)
+    shown = [
+        {
+            "urn": f"do:{member.resource_type}:{member.id}",
+            "name": member.name,
+            "created_at": rfc3339(member.created_at),
+        }
+        for member in members[page.offset : page.offset + page.size]
+    ]
+    return listing(call, "members", shown, len(members), page)
 
 
 @routes.delete("/v2/vpcs/{vpc_id}", "vpcs_delete", "vpc:delete", status=204)

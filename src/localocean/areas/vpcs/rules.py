@@ -173,7 +173,7 @@ def delete(
     vpc = get(connection, account_id, vpc_id)
     if vpc.is_default:
         raise Forbidden("Can not delete default VPC")
-    if sum(count(connection, account_id, vpc.id) for count in members):
+    if any(of_area(connection, account_id, vpc.id) for of_area in members):
         raise Conflict("Can not delete VPC with members")
     store.delete(connection, vpc)
 
