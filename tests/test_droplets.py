@@ -349,23 +349,32 @@ def test_terraform_sequence_with_a_custom_image_and_key(http) -> None:
     assert http.get(f"/v2/droplets/{made['id']}").status_code == 404
 
 
-def test_seeded_droplets(start_server, clients, tmp_path) -> None:
+def test_seeded_droplets_survive_export_reset_and_import(start_server, clients, tmp_path) -> None:
     seed = tmp_path / "seed.yaml"
     seed.write_text(
         "accounts:\n"
         "  - name: team\n"
         "    tokens: [dop_v1_seeded_droplets]\n"
+        "    vpcs: [{name: net, region: fra1, ip_range: 10.20.0.0/24}]\n"
         "    droplets:\n"
-        f"      - {{name: app, region: fra1, size: {SMALL}, image: {UBUNTU}, tags: [seeded]}}\n"
+        f"      - {{name: app, region: fra1, size: {SMALL}, image: {UBUNTU}, tags: [seeded],\n"
+        "         vpc: net, status: 'off', snapshots: [base]}\n"
     )
     server = start_server("--seed", str(seed), "--timing", "realistic")
     with clients.http(server.url, "dop_v1_seeded_droplets") as http:
         (droplet,) = http.get("/v2/droplets").json()["droplets"]
-        assert (droplet["name"], droplet["status"], droplet["tags"]) == (
-            "app",
-            "active",
-            ["seeded"],
-        )
+        assert (droplet["name"], droplet["status"], droplet["tags"]) == ("app", "off", ["seeded"])
+        private = next(n for n in droplet["networks"]["v4"] if n["type"] == "private")
+        assert ipaddress.ip_address(private["ip_address"]) in ipaddress.ip_network("10.20.0.0/24")
+        (snapshot,) = http.get("/v2/snapshots").json()["snapshots"]
+        assert snapshot["name"] == "base" and droplet["snapshot_ids"] == [int(snapshot["id"])]
+
+        state = http.get("/_localocean/state").json()
+        assert http.post("/_localocean/reset", json={}).status_code == 200
+        assert http.get("/v2/droplets").json()["droplets"] == []
+        assert http.put("/_localocean/state", json=state).status_code == 200
+        assert http.get("/v2/droplets").json()["droplets"] == [droplet]
+        assert http.get("/v2/snapshots").json()["snapshots"] == [snapshot]
 
 
 def test_kubernetes_nodes_are_droplets(do: pydo.Client, http) -> None:

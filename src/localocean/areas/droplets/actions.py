@@ -115,7 +115,9 @@ def _with_feature(droplet: Row[Any], feature: str, present: bool) -> list[str]:
     return [*features, feature] if present else features
 
 
-def _snapshot(connection: Connection, droplet: Row[Any], name: str, kind: str, at: float) -> int:
+def snapshot_image(
+    connection: Connection, droplet: Row[Any], name: str, kind: str, at: float
+) -> int:
     image = image_store.add(
         connection,
         account_id=droplet.account_id, name=name, type=kind,
@@ -150,7 +152,7 @@ def _apply(
         change.update(image=payload["image"], status="active")
     elif type == "snapshot":
         name = payload["name"] or f"{droplet.name}-{int(at * 1000)}"
-        _snapshot(connection, droplet, name, "snapshot", at)
+        snapshot_image(connection, droplet, name, "snapshot", at)
     elif type in ("enable_backups", "change_backup_policy"):
         change.update(
             features=_with_feature(droplet, "backups", True),
@@ -203,7 +205,7 @@ def take_backup(
         return
     at = transition.due_at
     policy = droplet.backup_policy
-    _snapshot(connection, droplet, f"{droplet.name} {catalog.month_day(at)}", "backup", at)
+    snapshot_image(connection, droplet, f"{droplet.name} {catalog.month_day(at)}", "backup", at)
     # Weekly backups are kept four weeks, daily ones a week.
     keep = 4 if policy["plan"] == "weekly" else 7
     backups = store.image_ids(connection, [droplet.id])[droplet.id].get("backup", [])
