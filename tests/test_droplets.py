@@ -378,10 +378,11 @@ def test_seeded_droplets_survive_export_reset_and_import(start_server, clients, 
 
 
 def test_kubernetes_nodes_are_droplets(do: pydo.Client, http) -> None:
+    oldest = do.kubernetes.list_options()["options"]["versions"][-1]["slug"]
     body = {
         "name": "k",
         "region": "nyc1",
-        "version": "latest",
+        "version": oldest,
         "node_pools": [{"name": "work", "size": "s-2vcpu-4gb", "count": 2, "tags": ["team"]}],
     }
     cluster = do.kubernetes.create_cluster(body)["kubernetes_cluster"]
@@ -408,6 +409,16 @@ def test_kubernetes_nodes_are_droplets(do: pydo.Client, http) -> None:
     assert all(n["status"]["state"] == "running" for n in nodes)
     assert {d["id"] for d in do.droplets.list()["droplets"]} == {
         int(n["droplet_id"]) for n in nodes
+    }
+
+    # An upgrade runs the new version on new droplets.
+    before = {d["id"] for d in do.droplets.list()["droplets"]}
+    newer = do.kubernetes.get_available_upgrades(cluster["id"])["available_upgrade_versions"]
+    do.kubernetes.upgrade_cluster(cluster["id"], {"version": newer[0]["slug"]})
+    after = do.kubernetes.get_node_pool(cluster["id"], pool["id"])["node_pool"]["nodes"]
+    assert len(after) == 3 and not {int(n["droplet_id"]) for n in after} & before
+    assert {d["id"] for d in do.droplets.list()["droplets"]} == {
+        int(n["droplet_id"]) for n in after
     }
 
     do.kubernetes.delete_cluster(cluster["id"])

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Row
 
 from localocean.areas.droplets import rules as droplets
+from localocean.areas.droplets import store as droplets_store
 from localocean.areas.kubernetes import specs, store
 from localocean.areas.kubernetes.clusterlint import diagnostics
 from localocean.areas.kubernetes.specs import POOL_TAGS
@@ -142,13 +143,7 @@ def _bring_up(
         return
     suffix = "".join(secrets.choice(NODE_NAME_ALPHABET) for _ in range(5))
     name = f"{pool_row.name}-{suffix}"
-    pool_tags = tags.names_for(connection, cluster.account_id, POOL_TAGS, [pool_row.id])
-    droplet_tags = specs.auto_pool_tags(cluster.id) + pool_tags[pool_row.id]
-    droplet_id = droplets.create_for_node(
-        connection, cluster.account_id, name=name, region=cluster.region, size=pool_row.size,
-        vpc_id=cluster.vpc_uuid, tag_names=droplet_tags, now=at,
-        public_range=lifecycle.settings.public_ipv4_range,
-    )  # fmt: skip
+    droplet_id = _node_droplet(connection, lifecycle, cluster, pool_row, name, at)
     store.change_node(connection, node.id, state="running", updated_at=at, name=name,
                       droplet_id=str(droplet_id))  # fmt: skip
 
@@ -173,14 +168,37 @@ def cluster_provisioned(
     provision(connection, lifecycle, transition.resource_id, transition.due_at)
 
 
+def _node_droplet(
+    connection: Connection, lifecycle: Lifecycle, cluster: Row[Any], pool_row: Row[Any], name: str,
+    at: float,
+) -> int:  # fmt: skip
+    """A droplet for a node of the pool, tagged as DOKS tags its workers."""
+    pool_tags = tags.names_for(connection, cluster.account_id, POOL_TAGS, [pool_row.id])
+    droplet_tags = specs.auto_pool_tags(cluster.id) + pool_tags[pool_row.id]
+    return droplets.create_for_node(
+        connection, cluster.account_id, name=name, region=cluster.region, size=pool_row.size,
+        vpc_id=cluster.vpc_uuid, tag_names=droplet_tags, now=at,
+        public_range=lifecycle.settings.public_ipv4_range,
+    )  # fmt: skip
+
+
 def cluster_upgraded(
-    connection: Connection, transition: Row[Any], payload: dict, _lifecycle: Lifecycle
+    connection: Connection, transition: Row[Any], payload: dict, lifecycle: Lifecycle
 ) -> None:
+    """The new version runs on new droplets: each node's droplet is replaced."""
     cluster = store.get_any(connection, transition.resource_id)
     if cluster is None or cluster.state != "upgrading":
         return
+    at = transition.due_at
+    pools = {pool.id: pool for pool in store.pools_of(connection, [cluster.id])}
+    for node in store.nodes_of(connection, list(pools)):
+        if node.state != "running" or not node.droplet_id:
+            continue
+        droplets_store.remove_many(connection, [int(node.droplet_id)])
+        replaced = _node_droplet(connection, lifecycle, cluster, pools[node.pool_id], node.name, at)
+        store.change_node(connection, node.id, droplet_id=str(replaced), updated_at=at)
     store.change(connection, cluster.id, state="running", status_message="",
-                 version=payload["version"], updated_at=transition.due_at)  # fmt: skip
+                 version=payload["version"], updated_at=at)  # fmt: skip
     store.add_event(connection, cluster.id, f"Upgraded to {payload['version']}", transition.due_at)
 
 
