@@ -470,9 +470,9 @@ AREA = Area(
         actions.BACKUP: actions.take_backup,
     },
     durations={
-        actions.CREATE: Durations(3.0, 30.0),
-        actions.ACT: Durations(2.0, 10.0),
-        actions.SNAPSHOT: Durations(3.0, 60.0),
+        actions.CREATE: Durations(1.0, 30.0),
+        actions.ACT: Durations(1.0, 10.0),
+        actions.SNAPSHOT: Durations(1.0, 60.0),
         # Backups fall due on their window's clock; the delay is given when scheduled.
         actions.BACKUP: Durations(0.0, 0.0),
     },

@@ -8,8 +8,6 @@ import binascii
 import hashlib
 from typing import Any
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.serialization import load_ssh_public_key
 from sqlalchemy import Connection, Row
 
 from localocean.areas.ssh_keys import store
@@ -64,7 +62,10 @@ def parse_public_key(text: str) -> tuple[str, str]:
         raise Unprocessable(_MALFORMED) from exc
     # `cryptography` checks the blob: that its embedded type is the declared one, that the key
     # material is a valid key of that type (a point on the curve, an RSA modulus), and that
-    # nothing follows it.
+    # nothing follows it. Imported here: the server starts without `cryptography` (8 MiB).
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.serialization import load_ssh_public_key
+
     try:
         load_ssh_public_key(f"{key_type} {encoded}".encode())
     except (ValueError, UnsupportedAlgorithm) as exc:
