@@ -448,3 +448,60 @@ def test_libcloud_through_the_https_proxy(proxied, monkeypatch) -> None:
     assert driver.reboot_node(listed) is True
     assert driver.destroy_node(listed) is True
     assert driver.list_nodes() == []
+
+
+def test_addresses_come_back_and_odd_inputs(http) -> None:
+    small = http.post(
+        "/v2/vpcs", json={"name": "tiny", "region": "nyc3", "ip_range": "10.30.0.0/28"}
+    )
+    vpc = small.json()["vpc"]
+    names = [f"n{i}" for i in range(10)]
+    http.post("/v2/droplets", json=droplet_body(name=None, names=names, vpc_uuid=vpc["id"]))
+    more = http.post("/v2/droplets", json=droplet_body(name=None, names=["x1", "x2", "x3"],
+                                                       vpc_uuid=vpc["id"]))  # fmt: skip
+    assert more.status_code == 202, "13 addresses: .0 network, .1 gateway, .15 broadcast"
+    full = http.post("/v2/droplets", json=droplet_body(name="x4", vpc_uuid=vpc["id"]))
+    assert "no free address" in assert_error(full, 422, "unprocessable_entity")["message"]
+    first = http.get("/v2/droplets", params={"name": "N0"}).json()["droplets"]
+    assert [d["name"] for d in first] == ["n0"], "names match without regard to case"
+    http.delete(f"/v2/droplets/{first[0]['id']}")
+    again = create(http, name="again", vpc_uuid=vpc["id"])
+    private = http.get(f"/v2/droplets/{again['id']}").json()["droplet"]["networks"]["v4"][0]
+    assert private["ip_address"] == next(
+        n["ip_address"] for n in first[0]["networks"]["v4"] if n["type"] == "private"
+    ), "a deleted droplet's address is given again"
+
+    assert http.post("/v2/droplets", json=droplet_body(image=10**30)).status_code == 422
+    assert_error(http.get("/v2/droplets/%C2%B2"), 404, "not_found")
+    assert_error(http.post("/v2/droplets", json=droplet_body(name="web-")), 422,
+                 "unprocessable_entity")  # fmt: skip
+    near = create(http, name="near", region="sfo")
+    assert near["region"]["slug"].startswith("sfo")
+    # (not in nyc3, whose default VPC is the full one: the first VPC of a region is its default)
+    private_only = create(http, name="private", region="ams3", public_networking=False)
+    shown = http.get(f"/v2/droplets/{private_only['id']}").json()["droplet"]["networks"]
+    assert [n["type"] for n in shown["v4"]] == ["private"]
+    both = http.post("/v2/droplets", json=droplet_body(public_networking=False, ipv6=True))
+    assert_error(both, 422, "unprocessable_entity")
+    dangerous = http.delete(
+        f"/v2/droplets/{near['id']}/destroy_with_associated_resources/dangerous",
+        headers={"X-Dangerous": b"\xff"},
+    )
+    assert_error(dangerous, 400, "bad_request")
+
+
+def test_snapshots_are_dated_when_their_action_started(start_server, clients) -> None:
+    """Terraform finds the snapshot it asked for by the action's `started_at`."""
+    server = start_server("--timing", "manual")
+    with clients.http(server.url, new_token()) as http:
+        droplet = create(http, backups=True)
+        http.post("/_localocean/clock/advance", json={"seconds": 60})
+        action = act(http, droplet["id"], type="snapshot", name="dated")
+        http.post("/_localocean/clock/advance", json={"seconds": 120})
+        (snapshot,) = http.get(f"/v2/droplets/{droplet['id']}/snapshots").json()["snapshots"]
+        assert snapshot["created_at"] == action["started_at"]
+        # Backups recur for ever: settling does not chase them.
+        settled = http.post("/_localocean/clock/settle")
+        assert settled.status_code == 200 and settled.json()["pending"] == 0
+        policy = http.get(f"/v2/droplets/{droplet['id']}/backups/policy").json()["policy"]
+        assert policy["backup_policy"]["plan"] == "daily", "the spec's default plan"

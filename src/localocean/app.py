@@ -70,7 +70,8 @@ def build_services(settings: Settings, areas: Sequence[Area]) -> Services:
     )
     handlers, durations = _merged(areas)
     timing = Timing(settings.timing, durations)
-    lifecycle = Lifecycle(db, clock, timing, handlers, settings)
+    recurring = [kind for area in areas for kind in area.recurring]
+    lifecycle = Lifecycle(db, clock, timing, handlers, settings, recurring)
     lifecycle.load()
     lifecycle.save_clock()
     auth = Authenticator(settings.auth, db, clock, grants)

@@ -75,6 +75,8 @@ class Area:
     # Transition kind -> the handler that applies it, and how long each kind takes.
     transitions: Mapping[str, TransitionHandler] = field(default_factory=dict)
     durations: Mapping[str, Durations] = field(default_factory=dict)
+    # Kinds whose handler schedules the next one (backups): never "settled".
+    recurring: tuple[str, ...] = ()
     taggables: tuple[Taggable, ...] = ()
     vpc_members: tuple[VpcMembers, ...] = ()
     seed: SeedSection | None = None

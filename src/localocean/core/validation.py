@@ -17,7 +17,9 @@ MAX_ID_DIGITS = 18  # integer ids are 64-bit
 
 def integer_id(text: str) -> int | None:
     """A numeric path id (image, action), or None if it cannot be one."""
-    return int(text) if text.isdigit() and len(text) <= MAX_ID_DIGITS else None
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_ID_DIGITS:
+        return None  # (isdigit alone takes "²" and other scripts' digits)
+    return int(text)
 
 
 class Body:

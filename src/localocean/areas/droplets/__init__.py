@@ -74,9 +74,7 @@ def create_droplets(call: Call) -> dict[str, Any]:
     ]
     for droplet in created:
         if droplet.backup_policy:
-            actions.schedule_backup(
-                call.db, lifecycle, droplet.id, droplet.backup_policy, call.now()
-            )
+            actions.schedule_backup(call.db, lifecycle, droplet, droplet.backup_policy, call.now())
     rendered = rules.render_many(call.db, call.account_id, created, call.now())
     links = _links(call, started)
     if isinstance(payload, dict) and "names" in payload and payload["names"] is not None:
@@ -92,12 +90,13 @@ def get_droplet(call: Call) -> dict[str, Any]:
 def _destroy(call: Call, droplet: Any) -> None:
     lifecycle = call.services.lifecycle
     lifecycle.cancel(call.db, "droplet", [droplet.id])
-    rules.delete(call.db, droplet, call.now())
-    # Whoever manages the droplet (DOKS for a node's) hears of it once this commits.
-    lifecycle.schedule(
-        call.db, rules.GONE, "droplet_gone", droplet.id, "gone", None, 0.0,
-        account_id=call.account_id,
-    )  # fmt: skip
+    rules.delete(call.db, lifecycle, droplet, call.now())
+    # Whoever manages droplets (DOKS, for its nodes') hears of it once this commits.
+    if rules.GONE in lifecycle.handlers:
+        lifecycle.schedule(
+            call.db, rules.GONE, "droplet_gone", droplet.id, "gone", None, 0.0,
+            account_id=call.account_id,
+        )  # fmt: skip
 
 
 @routes.delete(DROPLET, "droplets_destroy", "droplet:delete", status=204)
@@ -279,7 +278,7 @@ def _destroy_with(call: Call, droplet: Any, snapshot_ids: set[str] | None) -> No
     gone = []
     for row in _snapshot_rows(call, droplet):
         if snapshot_ids is None or str(row.id) in snapshot_ids:
-            image_store.remove(call.db, row, now)
+            image_rules.remove(call.db, call.services.lifecycle, row, now)
             gone.append({"id": str(row.id), "name": row.name, "destroyed_at": rfc3339(now)})
     resources = {
         "reserved_ips": [], "floating_ips": [], "snapshots": gone, "volumes": [],
@@ -320,7 +319,7 @@ def destroy_selective(call: Call) -> None:
 )
 def destroy_dangerous(call: Call) -> None:
     droplet = _droplet(call)
-    if (header(call.scope, b"x-dangerous") or b"").decode().lower() != "true":
+    if (header(call.scope, b"x-dangerous") or b"").decode("latin-1").lower() != "true":
         raise BadRequest("X-Dangerous: true is required to destroy every associated resource")
     _destroy_with(call, droplet, None)
 
@@ -452,7 +451,7 @@ def _seed(context: SeedContext, entry: Any) -> int:
             actions.schedule_backup(
                 context.connection,
                 context.lifecycle,
-                droplet.id,
+                droplet,
                 droplet.backup_policy,
                 context.now,
             )
@@ -476,6 +475,7 @@ AREA = Area(
         # Backups fall due on their window's clock; the delay is given when scheduled.
         actions.BACKUP: Durations(0.0, 0.0),
     },
+    recurring=(actions.BACKUP,),
     taggables=(Taggable("droplet", "droplets", "droplets", exists=rules.exists),),
     vpc_members=(store.in_vpc,),
     seed=SeedSection("droplets", _seed),

@@ -4,17 +4,22 @@ it). Backups are taken on the clock while a droplet has them enabled."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import Connection, Row
 
 from localocean.areas.actions import rules as action_rules
 from localocean.areas.droplets import catalog, rules, store
+from localocean.areas.images import rules as image_rules
 from localocean.areas.images import store as image_store
 from localocean.areas.sizes import catalog as sizes
+from localocean.core.db import savepoint
 from localocean.core.errors import Unprocessable
 from localocean.core.lifecycle import Lifecycle
 from localocean.core.validation import Body
+
+log = logging.getLogger(__name__)
 
 CREATE = "droplet.create"
 ACT = "droplet.action"
@@ -28,8 +33,8 @@ TYPES = (
 )  # fmt: skip
 # What `POST /v2/droplets/actions?tag_name=` accepts.
 BY_TAG = (
-    "power_cycle", "power_on", "power_off", "shutdown", "enable_private_networking",
-    "enable_ipv6", "enable_backups", "disable_backups", "snapshot",
+    "power_cycle", "power_on", "power_off", "shutdown", "enable_ipv6", "enable_backups",
+    "disable_backups", "snapshot",
 )  # fmt: skip
 # A share of the disk a snapshot of a fresh system takes.
 SNAPSHOT_SHARE = 0.08
@@ -45,12 +50,15 @@ def start(
     kind: str = ACT,
     lock: bool = True,
 ) -> Row[Any]:
-    if lock:
-        store.change(connection, droplet.id, locked=True)
+    # Locked in one statement: of two actions requested at once, one gets the droplet.
+    if lock and not store.lock(connection, droplet.id):
+        raise Unprocessable("Droplet already has a pending event.")
+    started_at = lifecycle.clock.now()
     return action_rules.start(
         connection, lifecycle, droplet.account_id, type=type, resource_type="droplet",
         resource_id=droplet.id, region_slug=droplet.region, completion=kind,
-        payload={"droplet_id": droplet.id, "type": type, **(payload or {})},
+        payload={"droplet_id": droplet.id, "type": type, "started_at": started_at,
+                 **(payload or {})},
     )  # fmt: skip
 
 
@@ -86,7 +94,10 @@ def request(
         if not body.has("image"):
             raise Unprocessable("image is required")
         image = rules.image_for(connection, droplet.account_id, body.data["image"], droplet.region)
-        if type == "restore" and image.get("type") != "backup":
+        if type == "restore" and (
+            image.get("type") != "backup"
+            or image["id"] not in store.image_ids(connection, [droplet.id])[droplet.id]["backup"]
+        ):
             raise Unprocessable("restore needs a backup image of this droplet")
         payload["image"] = image
     elif type == "snapshot":
@@ -151,15 +162,17 @@ def _apply(
     elif type in ("rebuild", "restore"):
         change.update(image=payload["image"], status="active")
     elif type == "snapshot":
-        name = payload["name"] or f"{droplet.name}-{int(at * 1000)}"
-        snapshot_image(connection, droplet, name, "snapshot", at)
+        # Dated as the action's start: Terraform finds its snapshot by that time.
+        started = payload.get("started_at", at)
+        name = payload["name"] or f"{droplet.name[:240]}-{int(started * 1000)}"
+        snapshot_image(connection, droplet, name, "snapshot", started)
     elif type in ("enable_backups", "change_backup_policy"):
         change.update(
             features=_with_feature(droplet, "backups", True),
             backup_policy=payload["backup_policy"],
         )
         lifecycle.cancel(connection, "droplet", [droplet.id])
-        schedule_backup(connection, lifecycle, droplet.id, payload["backup_policy"], at)
+        schedule_backup(connection, lifecycle, droplet, payload["backup_policy"], at)
     elif type == "disable_backups":
         change.update(features=_with_feature(droplet, "backups", False), backup_policy=None)
         lifecycle.cancel(connection, "droplet", [droplet.id])
@@ -182,7 +195,13 @@ def completed(
     if droplet is None:  # destroyed meanwhile
         action_rules.finish(connection, action_id, transition.due_at, "errored")
         return
-    status = _apply(connection, lifecycle, droplet, payload, transition.due_at)
+    try:
+        with savepoint(connection):
+            status = _apply(connection, lifecycle, droplet, payload, transition.due_at)
+    except Exception:
+        # Whatever went wrong, the action ends and the droplet is usable again.
+        log.exception("droplet action %s (%s) failed", action_id, payload["type"])
+        status = "errored"
     store.change(connection, droplet.id, locked=False)
     action_rules.finish(connection, action_id, transition.due_at, status)
 
@@ -191,10 +210,13 @@ def completed(
 
 
 def schedule_backup(
-    connection: Connection, lifecycle: Lifecycle, droplet_id: int, policy: dict, now: float
+    connection: Connection, lifecycle: Lifecycle, droplet: Row[Any], policy: dict, now: float
 ) -> None:
     _start, end = catalog.next_window(policy, now)
-    lifecycle.schedule(connection, BACKUP, "droplet", droplet_id, "backup", None, end - now)
+    lifecycle.schedule(
+        connection, BACKUP, "droplet", droplet.id, "backup", None, end - now,
+        account_id=droplet.account_id,
+    )  # fmt: skip
 
 
 def take_backup(
@@ -205,12 +227,13 @@ def take_backup(
         return
     at = transition.due_at
     policy = droplet.backup_policy
-    snapshot_image(connection, droplet, f"{droplet.name} {catalog.month_day(at)}", "backup", at)
+    name = f"{droplet.name[:240]} {catalog.month_day(at)}"
+    snapshot_image(connection, droplet, name, "backup", at)
     # Weekly backups are kept four weeks, daily ones a week.
     keep = 4 if policy["plan"] == "weekly" else 7
     backups = store.image_ids(connection, [droplet.id])[droplet.id].get("backup", [])
     for image_id in backups[: max(0, len(backups) - keep)]:
         image = image_store.get_any(connection, image_id)
         if image is not None:
-            image_store.remove(connection, image, at)
-    schedule_backup(connection, lifecycle, droplet.id, policy, at)
+            image_rules.remove(connection, lifecycle, image, at)
+    schedule_backup(connection, lifecycle, droplet, policy, at)

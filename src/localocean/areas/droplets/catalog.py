@@ -31,7 +31,8 @@ SUPPORTED_POLICIES = [
     }
     for plan in ("weekly", "daily")
 ]
-DEFAULT_POLICY = {"plan": "weekly", "weekday": "SUN", "hour": 0}
+# Backups without a policy are daily, as the spec says.
+DEFAULT_POLICY = {"plan": "daily", "hour": 0}
 
 DAY = 86_400.0
 HOUR = 3_600.0

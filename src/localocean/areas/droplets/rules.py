@@ -22,6 +22,7 @@ from localocean.core import tags
 from localocean.core.clock import rfc3339
 from localocean.core.db import next_id
 from localocean.core.errors import NotFound, Unprocessable
+from localocean.core.lifecycle import Lifecycle
 from localocean.core.validation import Body, integer_id
 
 TAGS = "droplet"
@@ -31,7 +32,7 @@ NODE_IMAGE = "debian-13-x64"
 GONE = "droplet.gone"
 MAX_NAMES = 10
 MAX_USER_DATA = 64 * 1024
-HOSTNAME = re.compile(r"[a-zA-Z0-9.\-]+")
+HOSTNAME = re.compile(r"[a-zA-Z0-9.\-]*[a-zA-Z0-9]")
 HOSTNAME_HINT = "Only valid hostname characters are allowed. (a-z, A-Z, 0-9, . and -)"
 # Public addresses: one /20 per gateway, as DigitalOcean's public networks are cut.
 PUBLIC_PREFIX = 20
@@ -83,21 +84,24 @@ def render_one(connection: Connection, row: Row[Any], now: float) -> dict[str, A
 def _networks(row: Row[Any]) -> dict[str, list[dict[str, Any]]]:
     if row.status == "new":  # addresses are assigned as the droplet comes up
         return {"v4": [], "v6": []}
-    public = ipaddress.IPv4Interface(f"{row.public_ipv4}/{PUBLIC_PREFIX}")
-    v4 = [
+    v4: list[dict[str, Any]] = [
         {
             "ip_address": row.private_ipv4,
             "netmask": row.private_netmask,
             "gateway": "",
             "type": "private",
         },
-        {
-            "ip_address": row.public_ipv4,
-            "netmask": str(public.netmask),
-            "gateway": str(public.network.network_address + 1),
-            "type": "public",
-        },
     ]
+    if row.public_ipv4:  # none with `public_networking: false`
+        public = ipaddress.IPv4Interface(f"{row.public_ipv4}/{PUBLIC_PREFIX}")
+        v4.append(
+            {
+                "ip_address": row.public_ipv4,
+                "netmask": str(public.netmask),
+                "gateway": str(public.network.network_address + 1),
+                "type": "public",
+            }
+        )
     v6 = []
     if row.ipv6:
         v6.append(
@@ -173,6 +177,8 @@ def image_for(
     if isinstance(reference, bool) or not isinstance(reference, int | str) or reference == "":
         raise invalid
     number = reference if isinstance(reference, int) else integer_id(reference)
+    if number is not None and not 0 < number < 2**63:
+        raise invalid
     public = public_images.find(number if number is not None else reference)
     if public is not None:
         return public
@@ -224,9 +230,14 @@ def _region(body: Body, size: str) -> str:
         if not offered:
             raise Unprocessable("Size is not available in any region.")
         return offered[0]
+    offered = sizes.render(size)["regions"]
     if not regions.is_available(region):
-        raise Unprocessable("You specified an invalid region for Droplet creation.")
-    if region not in sizes.render(size)["regions"]:
+        # A prefix (`nyc`) stands for any of its data centers that offers the size.
+        matching = [r for r in offered if r.startswith(region) and regions.is_available(r)]
+        if not region.isalpha() or not matching:
+            raise Unprocessable("You specified an invalid region for Droplet creation.")
+        return matching[0]
+    if region not in offered:
         raise Unprocessable("Size is not available in this region.")
     return region
 
@@ -244,23 +255,48 @@ def _ssh_keys(connection: Connection, account_id: str, body: Body) -> list[int]:
     return found
 
 
+def _free_address(
+    connection: Connection,
+    network: ipaddress.IPv4Network,
+    counter: str,
+    block: int,
+    taken: Any,
+) -> str | None:
+    """The next address of `network` after the last one given that no droplet holds,
+    round-robin (a deleted droplet's address comes back after the others): in each block of
+    `block` addresses the first (network), second (gateway) and last (broadcast) are skipped."""
+    size = network.num_addresses
+    start = next_id(connection, counter, 0)
+    for step in range(size):
+        offset = (start + step) % size
+        if offset % block in (0, 1, block - 1):
+            continue
+        address = str(network.network_address + offset)
+        if not taken(address):
+            return address
+    return None
+
+
 def public_address(connection: Connection, public_range: str) -> str:
     network = ipaddress.IPv4Network(public_range)
-    # Skip each /20's network address and gateway (.0 and .1 of its first /24).
-    index = next_id(connection, "public_ipv4", 1)
-    address = network.network_address + index
-    if address not in network or address == network.broadcast_address:
+    block = min(2 ** (32 - PUBLIC_PREFIX), network.num_addresses)
+    address = _free_address(
+        connection, network, "public_ipv4", block, lambda a: store.public_taken(connection, a)
+    )
+    if address is None:
         raise Unprocessable("LocalOcean's public address range is used up (--public-ip-range)")
-    return str(address)
+    return address
 
 
 def private_address(connection: Connection, vpc: Row[Any]) -> tuple[str, str]:
     network = ipaddress.IPv4Network(vpc.ip_range)
-    index = next_id(connection, f"vpc:{vpc.id}", 1)  # .0 is the network, .1 the gateway
-    address = network.network_address + index
-    if address not in network or address == network.broadcast_address:
+    address = _free_address(
+        connection, network, f"vpc:{vpc.id}", network.num_addresses,
+        lambda a: store.private_taken(connection, vpc.id, a),
+    )  # fmt: skip
+    if address is None:
         raise Unprocessable(f"VPC {vpc.id} has no free address left")
-    return str(address), str(network.netmask)
+    return address, str(network.netmask)
 
 
 def ipv6_address(droplet_id: int) -> str:
@@ -312,7 +348,9 @@ def create(
     if body.list("volumes"):
         raise Unprocessable("volumes: no such volume in this account")
     body.bool("private_networking")
-    body.bool("public_networking")
+    public = body.bool("public_networking") is not False
+    if not public and ipv6:
+        raise Unprocessable("ipv6 needs public_networking")
     tag_names = tags.names_in(body) or []
     features = ["private_networking"]
     if backups:
@@ -332,7 +370,8 @@ def create(
             id=droplet_id, account_id=account_id, name=name, region=region, size_slug=size,
             disk=disk, image=image, status="new", locked=False, features=features,
             backup_policy=policy, kernel=None, vpc_uuid=vpc.id,
-            public_ipv4=public_address(connection, public_range), private_ipv4=private,
+            public_ipv4=public_address(connection, public_range) if public else "",
+            private_ipv4=private,
             private_netmask=netmask, ipv6=ipv6_address(droplet_id) if ipv6 else None,
             user_data=user_data, ssh_key_ids=key_ids, created_at=now,
         )  # fmt: skip
@@ -379,12 +418,12 @@ def create_for_node(
 # Deleting
 
 
-def delete(connection: Connection, droplet: Row[Any], now: float) -> None:
+def delete(connection: Connection, lifecycle: Lifecycle, droplet: Row[Any], now: float) -> None:
     """The droplet goes; its backups go with it, its snapshots stay (DigitalOcean keeps them)."""
     for image_id in store.image_ids(connection, [droplet.id])[droplet.id].get("backup", []):
         image = image_store.get_any(connection, image_id)
         if image is not None:
-            image_store.remove(connection, image, now)
+            image_rules.remove(connection, lifecycle, image, now)
     tags.untag(connection, TAGS, [droplet.id])
     store.delete(connection, droplet)
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    update,
 )
 
 from localocean.areas.images.store import images
@@ -64,7 +65,8 @@ droplets = Table(
     Column("created_at", Float, nullable=False),
     Index("ix_droplets_account_id", "account_id", "id"),
     Index("ix_droplets_account_name", "account_id", "name"),
-    Index("ix_droplets_vpc", "vpc_uuid"),
+    Index("ix_droplets_vpc", "vpc_uuid", "private_ipv4"),
+    Index("ix_droplets_public_ipv4", "public_ipv4"),
 )
 
 # `GET .../destroy_with_associated_resources/status` after such a destroy.
@@ -82,8 +84,11 @@ droplet_destroys = Table(
 _OF_ACCOUNT = droplets.c.account_id == bindparam("account_id")
 _ORDER = (droplets.c.id,)
 _LIST = PagedQuery(select(droplets).where(_OF_ACCOUNT).order_by(*_ORDER), tally="droplets")
+# DigitalOcean matches `name` without regard to case.
 _NAMED = PagedQuery(
-    select(droplets).where(_OF_ACCOUNT, droplets.c.name == bindparam("name")).order_by(*_ORDER)
+    select(droplets)
+    .where(_OF_ACCOUNT, func.lower(droplets.c.name) == func.lower(bindparam("name")))
+    .order_by(*_ORDER)
 )
 _TAGGED_WITH = exists(
     select(tagged_resources.c.id)
@@ -188,6 +193,36 @@ def new_id(connection: Connection) -> int:
 def add(connection: Connection, **values: Any) -> None:
     _ADD.run(connection, values)
     tallies.add(connection, values["account_id"], "droplets")
+
+
+_LOCK = Write(
+    update(droplets)
+    .where(
+        droplets.c.id == bindparam("droplet_id"),
+        droplets.c.locked.is_(False),
+        droplets.c.status != "new",
+    )
+    .values(locked=True)
+)
+_PUBLIC_TAKEN = Query(select(droplets.c.id).where(droplets.c.public_ipv4 == bindparam("address")))
+_PRIVATE_TAKEN = Query(
+    select(droplets.c.id).where(
+        droplets.c.vpc_uuid == bindparam("vpc_id"), droplets.c.private_ipv4 == bindparam("address")
+    )
+)
+
+
+def lock(connection: Connection, droplet_id: int) -> bool:
+    """Lock the droplet for an action, unless it is locked or still being created."""
+    return _LOCK.run(connection, {"droplet_id": droplet_id}) == 1
+
+
+def public_taken(connection: Connection, address: str) -> bool:
+    return _PUBLIC_TAKEN.first(connection, {"address": address}) is not None
+
+
+def private_taken(connection: Connection, vpc_id: str, address: str) -> bool:
+    return _PRIVATE_TAKEN.first(connection, {"vpc_id": vpc_id, "address": address}) is not None
 
 
 def change(connection: Connection, droplet_id: int, **values: Any) -> None:

@@ -177,10 +177,15 @@ def delete(
     image = own(connection, account_id, image_id)
     if image.status == "deleted":
         raise Unprocessable(ALREADY_DELETED)
+    remove(connection, lifecycle, image, now)
+    return image.id
+
+
+def remove(connection: Connection, lifecycle: Lifecycle, image: Row[Any], now: float) -> None:
+    """The image goes: what was scheduled for it (an import, a transfer) and its tags too."""
     lifecycle.cancel(connection, "image", [image.id])
     tags.untag(connection, "image", [image.id])
     store.remove(connection, image, now)
-    return image.id
 
 
 def exists(connection: Connection, account_id: str, resource_id: str) -> bool:

@@ -100,6 +100,8 @@ nodes = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Index("ix_nodes_pool_id", "pool_id"),
+    # Finding the node of a droplet a user deleted.
+    Index("ix_nodes_droplet_id", "droplet_id"),
 )
 
 cluster_events = Table(

@@ -221,6 +221,11 @@ def node_droplet_gone(
     node = store.node_by_droplet(connection, int(transition.resource_id))
     if node is None:
         return
+    if node.state in ("draining", "deleting"):
+        # Going anyway: its replacement (if any) was decided when it was retired.
+        lifecycle.cancel(connection, "node", [node.id])
+        store.delete_node(connection, node.id)
+        return
     pool_row = store.pool_by_id(connection, node.pool_id)
     cluster = store.get_any(connection, pool_row.cluster_id) if pool_row is not None else None
     lifecycle.cancel(connection, "node", [node.id])

@@ -54,7 +54,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_droplets_account_id", "droplets", ["account_id", "id"])
     op.create_index("ix_droplets_account_name", "droplets", ["account_id", "name"])
-    op.create_index("ix_droplets_vpc", "droplets", ["vpc_uuid"])
+    op.create_index("ix_droplets_vpc", "droplets", ["vpc_uuid", "private_ipv4"])
+    op.create_index("ix_droplets_public_ipv4", "droplets", ["public_ipv4"])
+    op.create_index("ix_nodes_droplet_id", "nodes", ["droplet_id"])
     op.create_table(
         "droplet_destroys",
         sa.Column("droplet_id", sa.BigInteger, primary_key=True, autoincrement=False),
@@ -70,6 +72,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_nodes_droplet_id", "nodes")
     op.drop_index("ix_images_droplet_id", "images")
     with op.batch_alter_table("images") as batch:
         batch.drop_column("droplet_id")
