@@ -31,10 +31,10 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 
-from localocean.core.query import READING, Write
+from localocean.core.query import READING, Write, execute
 from localocean.core.tables import counters
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,9 @@ def _json_text(value: Any) -> str:
 JSON_CODEC: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
 
 
+# RETURNING (counters, transitions) came with SQLite 3.35.
+SQLITE_NEEDED = (3, 35)
+
 # Threads that run requests' database work on a database server (see Database.offload).
 WORKERS = 2
 
@@ -91,6 +94,14 @@ def make_engine(url: str) -> Engine:
         # One connection per worker thread, one for the event loop's thread, one spare.
         return create_engine(
             url, pool_pre_ping=True, pool_size=WORKERS + 2, max_overflow=4, **JSON_CODEC
+        )
+    import sqlite3
+
+    if sqlite3.sqlite_version_info < SQLITE_NEEDED:
+        raise ValueError(
+            f"SQLite {sqlite3.sqlite_version} is too old: LocalOcean needs "
+            f"{'.'.join(map(str, SQLITE_NEEDED))} or newer (UPDATE ... RETURNING); "
+            "use a newer Python or --database-url"
         )
     in_memory = url in MEMORY_URLS
     if in_memory:
@@ -282,8 +293,12 @@ def next_id(connection: Connection, name: str, start: int) -> int:
     until the transaction ends."""
     value = _BUMP.returned(connection, {"counter": name})
     if value is None:
-        value = start + 1
-        _START.run(connection, {"name": name, "value": value})
+        try:
+            with savepoint(connection):
+                _START.run(connection, {"name": name, "value": start + 1})
+            return start + 1
+        except Duplicate:  # another transaction made the counter meanwhile
+            value = _BUMP.returned(connection, {"counter": name})
     return int(value)
 
 
@@ -302,22 +317,27 @@ def savepoint(connection: Connection) -> Iterator[None]:
     cost more than the writes they wrap)."""
     if not connection.in_transaction():
         connection.begin()
+    if getattr(_driver(connection), "autocommit", False) is True:  # psycopg's readers
+        raise RuntimeError("a savepoint needs a transaction: not in a GET on a database server")
     name = f"localocean_{next(_SAVEPOINT_NAMES)}"
-    cursor = _driver(connection).cursor()
+    _statement(connection, f"SAVEPOINT {name}")
     try:
-        cursor.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException as exc:
-            if not connection.invalidated:
-                cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
-                cursor.execute(f"RELEASE SAVEPOINT {name}")
-            if isinstance(exc, IntegrityError):
-                raise Duplicate(str(exc.orig)) from exc
-            raise
-        cursor.execute(f"RELEASE SAVEPOINT {name}")
-    finally:
-        cursor.close()
+        yield
+    except BaseException as exc:
+        if not connection.invalidated:
+            try:
+                _statement(connection, f"ROLLBACK TO SAVEPOINT {name}")
+                _statement(connection, f"RELEASE SAVEPOINT {name}")
+            except DBAPIError:
+                pass  # the error being raised says more than this one
+        if isinstance(exc, IntegrityError):
+            raise Duplicate(str(exc.orig)) from exc
+        raise
+    _statement(connection, f"RELEASE SAVEPOINT {name}")
+
+
+def _statement(connection: Connection, sql: str) -> None:
+    execute(connection, sql, ()).close()
 
 
 @cache
@@ -349,6 +369,7 @@ class Readers:
         self._engine: Any = None
         self._idle: list[Any] = []
         self._slots: asyncio.Semaphore | None = None
+        self._closed = False
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         if self._slots is None:
@@ -371,12 +392,18 @@ class Readers:
                 reusable = False  # the client left mid-query: the connection's state is unknown
                 raise
             finally:
-                if reusable and not connection.invalidated:  # invalidated: the server was lost
+                if connection.invalidated:
+                    # The server was lost: the parked connections are as dead as this one.
+                    stale, self._idle = self._idle, []
+                    for each in (connection, *stale):
+                        await asyncio.shield(each.close())
+                elif reusable and not self._closed:
                     self._idle.append(connection)
                 else:
-                    await connection.close()
+                    await asyncio.shield(connection.close())
 
     async def close(self) -> None:
+        self._closed = True
         while self._idle:
             await self._idle.pop().close()
         if self._engine is not None:

@@ -116,7 +116,7 @@ class Query:
         # of a GET on SQLite need none (Database.read).
         if not connection.in_transaction() and not connection.info.get(READING):
             connection.begin()
-        cursor = _execute(connection, prepared.sql, bound)
+        cursor = execute(connection, prepared.sql, bound)
         if not prepared.processors:
             prepared.processors.append(self._processors(connection, cursor.description))
         return cursor, prepared
@@ -167,7 +167,7 @@ class Query:
         return None if row is None else row[0]
 
 
-def _execute(connection: Connection, sql: str, bound: Any) -> Any:
+def execute(connection: Connection, sql: str, bound: Any) -> Any:
     """The driver's cursor after `sql`; its errors raised as SQLAlchemy would raise them."""
     driver = connection.connection.dbapi_connection
     cursor = driver.cursor()  # type: ignore[union-attr]
@@ -205,6 +205,7 @@ class Write:
     def _compile(self, connection: Connection, names: tuple[str, ...]) -> _Compiled:
         dialect = connection.dialect
         compiled = self.stmt.compile(dialect=dialect, column_keys=list(names))
+        assert "POSTCOMPILE" not in compiled.string, "Write takes no expanding parameters"
         processors = []
         for name, bind in compiled.binds.items():
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -232,7 +233,7 @@ class Write:
         )
         if not connection.in_transaction():
             connection.begin()
-        return _execute(connection, compiled.sql, bound)
+        return execute(connection, compiled.sql, bound)
 
     def run(self, connection: Connection, params: Mapping[str, Any] | None = None) -> int:
         """The number of rows written."""

@@ -11,7 +11,6 @@ from sqlalchemy import Connection, Row
 from localocean.areas.kubernetes import clusters, store
 from localocean.core import accounts
 from localocean.core.clock import rfc3339
-from localocean.core.db import change_row
 from localocean.core.documents import dump_yaml
 from localocean.core.errors import Unprocessable
 
@@ -24,9 +23,11 @@ def ca_certificate(connection: Connection, cluster: Row[Any]) -> str:
     if cluster.ca_certificate:
         return str(cluster.ca_certificate)
     certificate = _new_ca_certificate(cluster.id, cluster.created_at)
-    # Written without a savepoint: this runs in GETs, which may read in autocommit mode.
-    change_row(connection, store.clusters, cluster.id, {"ca_certificate": certificate})
-    return certificate
+    # Written without a savepoint: this runs in GETs, which may read in autocommit mode. Two
+    # first GETs at once: the first write wins and both answer with its certificate.
+    store.set_ca_certificate(connection, cluster.id, certificate)
+    current = store.get_any(connection, cluster.id)
+    return str(current.ca_certificate) if current is not None else certificate
 
 
 def _new_ca_certificate(cluster_id: str, now: float) -> str:

@@ -250,6 +250,18 @@ def pool_count(pool: Row[Any]) -> int:
     return int(pool._mapping["count"])
 
 
+_SET_CA = Write(
+    update(clusters)
+    .where(clusters.c.id == bindparam("cluster_id"), clusters.c.ca_certificate == "")
+    .values(ca_certificate=bindparam("certificate"))
+)
+
+
+def set_ca_certificate(connection: Connection, cluster_id: str, certificate: str) -> None:
+    """Set the cluster's CA certificate unless it has one already."""
+    _SET_CA.run(connection, {"cluster_id": cluster_id, "certificate": certificate})
+
+
 def pools_of(connection: Connection, cluster_ids: list[str]) -> list[Row[Any]]:
     if not cluster_ids:
         return []
