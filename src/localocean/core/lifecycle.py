@@ -213,14 +213,7 @@ class Lifecycle:
         """Move the clock forward by `seconds`, stopping at each due time on the way, so what
         a transition schedules for later within the span (the next backup) happens too."""
         target = self.clock.now() + seconds
-        applied = 0
-        for _ in range(max_steps):
-            with self.db.transaction() as connection:
-                due_at = self._earliest_due(connection)
-            if due_at is None or due_at > target:
-                break
-            self.clock.advance(max(0.0, due_at - self.clock.now()))
-            applied += self.apply_due()
+        applied = self._walk(self._earliest, target, max_steps)
         self.clock.advance(max(0.0, target - self.clock.now()))
         self.save_clock()
         return applied + self.apply_due()
@@ -228,15 +221,21 @@ class Lifecycle:
     def settle(self, max_steps: int = 10_000) -> int:
         """Move the clock to each next due time until nothing is pending (recurring work, such
         as backups, happens on the way but does not keep the clock moving)."""
+        applied = self._walk(self._earliest_finite, None, max_steps)
+        self.save_clock()
+        return applied
+
+    def _walk(self, earliest: Query, until: float | None, max_steps: int) -> int:
+        """Move the clock to each next due time `earliest` finds (up to `until`), applying
+        what falls due there."""
         applied = 0
         for _ in range(max_steps):
             with self.db.transaction() as connection:
-                due_at = self._earliest_finite.scalar(connection)
-            if due_at is None:
+                due_at = earliest.scalar(connection)
+            if due_at is None or (until is not None and due_at > until):
                 break
             self.clock.advance(max(0.0, due_at - self.clock.now()))
             applied += self.apply_due()
-        self.save_clock()
         return applied
 
     def save_clock(self) -> None:

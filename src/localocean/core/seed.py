@@ -50,6 +50,19 @@ class SeedContext:
     settings: Settings
     vpc_ids: dict[str, str] = field(default_factory=dict)  # seeded VPCs by name
 
+    def request(self, entry: Any, own: tuple[str, ...] = ()) -> dict[str, Any]:
+        """A seed entry as the API request it stands for: without the seed's own keys (`own`),
+        and with `vpc`, a VPC seeded above by name, as `vpc_uuid`."""
+        if not isinstance(entry, dict):
+            raise Unprocessable("must be an object")
+        payload = {k: v for k, v in entry.items() if k not in own and k != "vpc"}
+        vpc_name = entry.get("vpc")
+        if vpc_name is not None:
+            if vpc_name not in self.vpc_ids:
+                raise Unprocessable(f"vpc {vpc_name!r} is not a VPC seeded for this account")
+            payload["vpc_uuid"] = self.vpc_ids[vpc_name]
+        return payload
+
 
 @contextmanager
 def _at(where: str) -> Iterator[None]:

@@ -424,14 +424,7 @@ def delete_snapshot(call: Call) -> None:
 def _seed(context: SeedContext, entry: Any) -> int:
     """A droplet entry is a create request, plus `vpc` (a VPC seeded above, by name),
     `status` (`active`, the default, or `off`) and `snapshots` (names of snapshots to have)."""
-    if not isinstance(entry, dict):
-        raise Unprocessable("a droplet must be an object")
-    payload = {k: v for k, v in entry.items() if k not in ("vpc", "status", "snapshots")}
-    vpc_name = entry.get("vpc")
-    if vpc_name is not None:
-        if vpc_name not in context.vpc_ids:
-            raise Unprocessable(f"vpc {vpc_name!r} is not a VPC seeded for this account")
-        payload["vpc_uuid"] = context.vpc_ids[vpc_name]
+    payload = context.request(entry, own=("status", "snapshots"))
     status = entry.get("status", "active")
     if status not in ("active", "off"):
         raise Unprocessable("status must be active or off")

@@ -363,23 +363,38 @@ def create(
         features.append("droplet_agent")
     created = []
     for name in names:
-        droplet_id = store.new_id(connection)
-        private, netmask = private_address(connection, vpc)
-        store.add(
-            connection,
-            id=droplet_id, account_id=account_id, name=name, region=region, size_slug=size,
-            disk=disk, image=image, status="new", locked=False, features=features,
-            backup_policy=policy, kernel=None, vpc_uuid=vpc.id,
-            public_ipv4=public_address(connection, public_range) if public else "",
-            private_ipv4=private,
-            private_netmask=netmask, ipv6=ipv6_address(droplet_id) if ipv6 else None,
-            user_data=user_data, ssh_key_ids=key_ids, created_at=now,
+        droplet_id = _add(
+            connection, account_id, vpc, tag_names, now,
+            public_ipv4=public_address(connection, public_range) if public else "", ipv6=ipv6,
+            name=name, region=region, size_slug=size, disk=disk, image=image, status="new",
+            features=features, backup_policy=policy, user_data=user_data, ssh_key_ids=key_ids,
         )  # fmt: skip
-        tags.add(connection, account_id, TAGS, droplet_id, tag_names, now)
         row = store.get_any(connection, droplet_id)
         assert row is not None
         created.append(row)
     return created
+
+
+def _add(
+    connection: Connection,
+    account_id: str,
+    vpc: Row[Any],
+    tag_names: list[str],
+    now: float,
+    *,
+    ipv6: bool,
+    **columns: Any,
+) -> int:
+    """A droplet's row, with its private address in `vpc`, and its tags; its id."""
+    droplet_id = store.new_id(connection)
+    private, netmask = private_address(connection, vpc)
+    store.add(
+        connection, id=droplet_id, account_id=account_id, locked=False, kernel=None,
+        vpc_uuid=vpc.id, private_ipv4=private, private_netmask=netmask,
+        ipv6=ipv6_address(droplet_id) if ipv6 else None, created_at=now, **columns,
+    )  # fmt: skip
+    tags.add(connection, account_id, TAGS, droplet_id, tag_names, now)
+    return droplet_id
 
 
 def create_for_node(
@@ -400,19 +415,13 @@ def create_for_node(
     assert vpc is not None, "a cluster's VPC stays while the cluster has nodes"
     image = public_images.find(NODE_IMAGE)
     assert image is not None
-    droplet_id = store.new_id(connection)
-    private, netmask = private_address(connection, vpc)
-    store.add(
-        connection,
-        id=droplet_id, account_id=account_id, name=name, region=region, size_slug=size,
-        disk=sizes.render(size)["disk"], image=image, status="active", locked=False,
-        features=["private_networking", "droplet_agent"], backup_policy=None, kernel=None,
-        vpc_uuid=vpc.id, public_ipv4=public_address(connection, public_range),
-        private_ipv4=private, private_netmask=netmask, ipv6=None, user_data=None, ssh_key_ids=[],
-        created_at=now,
+    return _add(
+        connection, account_id, vpc, tag_names, now,
+        public_ipv4=public_address(connection, public_range), ipv6=False, name=name,
+        region=region, size_slug=size, disk=sizes.render(size)["disk"], image=image,
+        status="active", features=["private_networking", "droplet_agent"], backup_policy=None,
+        user_data=None, ssh_key_ids=[],
     )  # fmt: skip
-    tags.add(connection, account_id, TAGS, droplet_id, tag_names, now)
-    return droplet_id
 
 
 # Deleting

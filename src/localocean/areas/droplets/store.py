@@ -106,7 +106,6 @@ _GET = Query(select(droplets).where(_OF_ACCOUNT, droplets.c.id == bindparam("dro
 _ANY = Query(select(droplets).where(droplets.c.id == bindparam("droplet_id")))
 _ADD = Write(droplets.insert())
 _DELETE = Write(droplets.delete().where(droplets.c.id == bindparam("droplet_id")))
-_COUNT = Query(select(func.count()).select_from(droplets).where(_OF_ACCOUNT))
 _IN_VPC = Query(
     select(literal("droplet").label("resource_type"), droplets.c.id, droplets.c.name,
            droplets.c.created_at)
@@ -179,7 +178,8 @@ def get_any(connection: Connection, droplet_id: int) -> Row[Any] | None:
 
 
 def count(connection: Connection, account_id: str) -> int:
-    return int(_COUNT.scalar(connection, {"account_id": account_id}))
+    """The account's droplets, from the tally the list totals read."""
+    return tallies.count(connection, account_id, "droplets")
 
 
 def in_vpc(connection: Connection, account_id: str, vpc_id: str) -> list[Row[Any]]:

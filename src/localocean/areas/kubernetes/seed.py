@@ -14,14 +14,7 @@ from localocean.core.validation import Body
 
 def load(context: SeedContext, entry: Any) -> int:
     """One cluster; returns how many associated resources it was given."""
-    if not isinstance(entry, dict):
-        raise Unprocessable("must be an object")
-    payload = {k: v for k, v in entry.items() if k not in ("state", "associated", "vpc")}
-    vpc_name = entry.get("vpc")
-    if vpc_name is not None:
-        if vpc_name not in context.vpc_ids:
-            raise Unprocessable(f"vpc {vpc_name!r} is not a VPC seeded for this account")
-        payload["vpc_uuid"] = context.vpc_ids[vpc_name]
+    payload = context.request(entry, own=("state", "associated"))
     state = entry.get("state", "running")
     if state not in ("running", "provisioning"):
         raise Unprocessable("state must be running or provisioning")
