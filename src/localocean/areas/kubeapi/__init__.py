@@ -1,0 +1,1 @@
+"""Kubernetes API server (KWOK-style): the API a kubeconfig of a LocalOcean cluster reaches."""
