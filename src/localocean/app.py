@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator, Sequence
+import ssl
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from localocean.core.journal import Journal
 from localocean.core.lifecycle import Lifecycle, load_clock
 from localocean.core.operations import Call, Operations, Raw, operation_route
 from localocean.core.ratelimit import RateLimiter
-from localocean.core.router import Router
+from localocean.core.router import Route, Router
 from localocean.core.services import Services
 from localocean.core.tables import CORE_TABLES, metadata
 from localocean.core.timing import Durations, Timing
@@ -149,6 +150,34 @@ def _documents(services: Services) -> Operations:
 
 
 def create_app(settings: Settings, areas: Sequence[Area] | None = None) -> pipeline.ASGIApp:
+    return create(settings, areas)[0]
+
+
+def server_names(services: Services) -> Callable[[ssl.SSLObject, str | None, ssl.SSLContext], None]:
+    """The TLS SNI callback: a name an area serves with its own certificate (a cluster's API)
+    gets that area's context; any other name the listener's own certificate."""
+    hooks = [area.tls for area in services.areas if area.tls is not None]
+
+    def pick(connection: ssl.SSLObject, name: str | None, _context: ssl.SSLContext) -> None:
+        if not name:
+            return
+        for hook in hooks:
+            try:
+                context = hook(services, name)
+            except Exception:  # a failing lookup must not kill the handshake's thread
+                log.exception("no TLS context for %s", name)
+                return
+            if context is not None:
+                connection.context = context
+                return
+
+    return pick
+
+
+def create(
+    settings: Settings, areas: Sequence[Area] | None = None
+) -> tuple[pipeline.ASGIApp, Services]:
+    """The app and what it runs on (the listener asks the services for areas' certificates)."""
     from localocean import control
 
     if areas is None:
@@ -188,7 +217,13 @@ def create_app(settings: Settings, areas: Sequence[Area] | None = None) -> pipel
             services.operations.append(operation)
     for route in control.not_implemented_routes():
         router.add(route)
-    return pipeline.build(
+    for area in areas:
+        for prefix, mount in area.mounts.items():
+            endpoint = mount(services)
+            for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+                router.add(Route(method, prefix, endpoint))
+                router.add(Route(method, prefix + "/{path:path}", endpoint))
+    app = pipeline.build(
         router,
         lifespan,
         services.auth,
@@ -199,3 +234,4 @@ def create_app(settings: Settings, areas: Sequence[Area] | None = None) -> pipel
         settings.max_body_bytes,
         settings.control_token,
     )
+    return app, services

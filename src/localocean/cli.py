@@ -153,12 +153,17 @@ def serve(
         typer.echo(f"localocean: cannot listen on {settings.host}:{settings.port}: {exc}", err=True)
         raise typer.Exit(1) from exc
 
+    import dataclasses
+
     import uvicorn
 
-    from localocean.app import create_app
+    from localocean.app import create, server_names
+
+    # With --port 0 the address is known only now; kubeconfigs name it.
+    settings = dataclasses.replace(settings, port=sock.getsockname()[1])
 
     try:
-        app = create_app(settings)
+        app, services = create(settings)
     except ValueError as exc:
         typer.echo(f"localocean: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -173,7 +178,9 @@ def serve(
 
     @cache
     def tls_context() -> ssl.SSLContext:
-        return LocalCA(settings.data_dir).server_context([settings.host])
+        context = LocalCA(settings.data_dir).server_context([settings.host])
+        context.sni_callback = server_names(services)
+        return context
 
     if settings.tls:
         tls_context()

@@ -125,52 +125,67 @@ class LocalCA:
 
     def server_context(self, extra_names: list[str]) -> ssl.SSLContext:
         """A TLS context with a fresh certificate for LocalOcean's names, signed by the CA."""
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+        from cryptography.hazmat.primitives import serialization
 
         self.ensure()
         ca_key = serialization.load_pem_private_key(self.key_path.read_bytes(), None)
-        ca_cert = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
-        ca_public_key = ca_cert.public_key()
-        # The CA's key is EC P-256, as self_signed_ca creates it.
-        if not isinstance(ca_key, ec.EllipticCurvePrivateKey) or not isinstance(
-            ca_public_key, ec.EllipticCurvePublicKey
-        ):
-            raise ValueError(f"the CA in {self.directory} does not have an EC key")
-        names: list[x509.GeneralName] = []
-        for name in dict.fromkeys([*LOCAL_NAMES, *API_HOSTS, *extra_names]):
-            if not name or name in ("0.0.0.0", "::"):
-                continue
-            try:
-                names.append(x509.IPAddress(ipaddress.ip_address(name)))
-            except ValueError:
-                names.append(x509.DNSName(name))
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.UTC)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-            .issuer_name(ca_cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=365))
-            .add_extension(x509.SubjectAlternativeName(names), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_public_key), False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-            .sign(ca_key, hashes.SHA256())
+        return serving_context(
+            ca_key,
+            self.cert_path.read_bytes(),
+            [*LOCAL_NAMES, *API_HOSTS, *extra_names],
+            self.directory,
+            "server",
         )
-        cert_path = self.directory / "server.pem"
-        key_path = self.directory / "server-key.pem"
-        _write_key(key_path, key)
-        cert_path.write_bytes(
-            certificate.public_bytes(serialization.Encoding.PEM) + self.cert_path.read_bytes()
-        )
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(cert_path, key_path)
-        context.set_alpn_protocols(["http/1.1"])
-        return context
+
+
+def serving_context(
+    ca_key: object, ca_pem: bytes, names: list[str], directory: Path, stem: str
+) -> ssl.SSLContext:
+    """A TLS server context with a new certificate for `names`, signed by the CA (EC P-256, as
+    `self_signed_ca` makes them); the certificate and its key are written to `directory`, which
+    `ssl` needs to load them."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    ca_cert = x509.load_pem_x509_certificate(ca_pem)
+    ca_public_key = ca_cert.public_key()
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey) or not isinstance(
+        ca_public_key, ec.EllipticCurvePublicKey
+    ):
+        raise ValueError(f"the CA for {names[0]} does not have an EC key")
+    alternative: list[x509.GeneralName] = []
+    for name in dict.fromkeys(names):
+        if not name or name in ("0.0.0.0", "::"):
+            continue
+        try:
+            alternative.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            alternative.append(x509.DNSName(name))
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(x509.SubjectAlternativeName(alternative), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_public_key), False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    cert_path = directory / f"{stem}.pem"
+    key_path = directory / f"{stem}-key.pem"
+    _write_key(key_path, key)
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM) + ca_pem)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_path, key_path)
+    context.set_alpn_protocols(["http/1.1"])
+    return context

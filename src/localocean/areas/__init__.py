@@ -12,6 +12,7 @@ from localocean.areas import (
     actions,
     droplets,
     images,
+    kubeapi,
     kubernetes,
     regions,
     sizes,
@@ -32,4 +33,5 @@ AREAS: tuple[Area, ...] = (
     images.AREA,
     droplets.AREA,
     kubernetes.AREA,
+    kubeapi.AREA,
 )

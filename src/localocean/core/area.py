@@ -17,6 +17,8 @@ from localocean.core.operations import Operations
 from localocean.core.timing import Durations
 
 if TYPE_CHECKING:
+    import ssl
+
     from localocean.core.lifecycle import Lifecycle
     from localocean.core.seed import SeedContext
     from localocean.core.services import Services
@@ -88,3 +90,9 @@ class Area:
     # that counts them from scratch (the same shape as `counts`).
     tallies: Mapping[str, Select[Any]] = field(default_factory=dict)
     runtime: Callable[[Services], Runtime] | None = None
+    # Names the area serves over TLS with its own certificates (a cluster's Kubernetes API):
+    # the name a client asked for (SNI) -> the context to answer with; None if not the area's.
+    tls: Callable[[Services, str], ssl.SSLContext | None] | None = None
+    # Paths the area serves with its own protocol rather than as DigitalOcean operations (a
+    # cluster's Kubernetes API): path prefix -> the endpoint for everything under it.
+    mounts: Mapping[str, Callable[[Services], Any]] = field(default_factory=dict)

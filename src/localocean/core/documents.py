@@ -16,6 +16,16 @@ def read_document(path: Path, what: str = "") -> Any:
         raise ValueError(f"cannot read {what + ' ' if what else ''}{path}: {exc}") from exc
 
 
+def read_text(text: str) -> Any:
+    """A YAML (or JSON) document given as text; ValueError if it does not parse."""
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from exc
+
+
 def dump_yaml(document: Any) -> str:
     import yaml
 

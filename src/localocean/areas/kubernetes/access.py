@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 from typing import Any
 
@@ -15,24 +16,32 @@ from localocean.core.documents import dump_yaml
 from localocean.core.errors import Unprocessable
 
 DEFAULT_TOKEN_LIFETIME = 7 * 24 * 3600
+# The name the cluster's API certificate is made for; kubeconfigs carry it as `tls-server-name`,
+# so clients ask for it (SNI) whatever address they connect to, and need no DNS.
+SERVER_NAME_SUFFIX = ".k8s.ondigitalocean.com"
 
 
-def ca_certificate(connection: Connection, cluster: Row[Any]) -> str:
-    """The cluster's CA certificate, made the first time anyone asks for access and kept: a
-    cluster nobody connects to costs no key generation."""
-    if cluster.ca_certificate:
-        return str(cluster.ca_certificate)
-    certificate = _new_ca_certificate(cluster.id, cluster.created_at)
+def server_name(cluster_id: str) -> str:
+    return f"{cluster_id}{SERVER_NAME_SUFFIX}"
+
+
+def ca(connection: Connection, cluster: Row[Any]) -> tuple[str, str]:
+    """The cluster's CA (certificate, private key), both PEM: made the first time anyone asks
+    for access and kept; a cluster nobody connects to costs no key generation."""
+    if cluster.ca_key:
+        return str(cluster.ca_certificate), str(cluster.ca_key)
+    certificate, key = _new_ca(cluster.id, cluster.created_at)
     # Written without a savepoint: this runs in GETs, which may read in autocommit mode. Two
     # first GETs at once: the first write wins and both answer with its certificate.
-    store.set_ca_certificate(connection, cluster.id, certificate)
+    store.set_ca(connection, cluster.id, certificate, key)
     current = store.get_any(connection, cluster.id)
-    return str(current.ca_certificate) if current is not None else certificate
+    if current is not None and current.ca_key:
+        return str(current.ca_certificate), str(current.ca_key)
+    return certificate, key
 
 
-def _new_ca_certificate(cluster_id: str, now: float) -> str:
-    """A real CA certificate for the cluster (EC P-256), valid ten years; its key is not kept:
-    LocalOcean signs nothing with it."""
+def _new_ca(cluster_id: str, now: float) -> tuple[str, str]:
+    """A real CA for the cluster (EC P-256), valid ten years."""
     import datetime
 
     from cryptography.hazmat.primitives import serialization
@@ -40,13 +49,27 @@ def _new_ca_certificate(cluster_id: str, now: float) -> str:
     from localocean.tls import self_signed_ca
 
     start = datetime.datetime.fromtimestamp(now, datetime.UTC)
-    _, certificate = self_signed_ca("DigitalOcean", f"k8saas Cluster CA {cluster_id[:8]}", start)
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+    key, certificate = self_signed_ca("DigitalOcean", f"k8saas Cluster CA {cluster_id[:8]}", start)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()
 
 
-def _token(expiry_seconds: int, now: float) -> tuple[str, float]:
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _token(
+    connection: Connection, cluster_id: str, expiry_seconds: int, now: float
+) -> tuple[str, float]:
+    """A new bearer token for the cluster's Kubernetes API, kept (hashed) until it expires."""
     lifetime = expiry_seconds or DEFAULT_TOKEN_LIFETIME
-    return f"doks_{secrets.token_hex(32)}", now + lifetime
+    token = f"doks_{secrets.token_hex(32)}"
+    store.add_token(connection, cluster_id, token_hash(token), now + lifetime)
+    return token, now + lifetime
 
 
 def _expiry(query: Any) -> int:
@@ -57,14 +80,15 @@ def _expiry(query: Any) -> int:
 
 
 def credentials(
-    connection: Connection, account_id: str, cluster_id: str, query: Any, now: float
+    connection: Connection, account_id: str, cluster_id: str, query: Any, now: float, address: str
 ) -> dict[str, Any]:
+    """`address`: scheme://host:port where this LocalOcean serves the clusters' APIs."""
     cluster = clusters.get(connection, account_id, cluster_id)
-    token, expires = _token(_expiry(query), now)
+    token, expires = _token(connection, cluster.id, _expiry(query), now)
     return {
-        "server": f"https://{cluster.id}.k8s.ondigitalocean.com",
+        "server": f"{address}/k8s/{cluster.id}",
         "certificate_authority_data": base64.b64encode(
-            ca_certificate(connection, cluster).encode()
+            ca(connection, cluster)[0].encode()
         ).decode(),
         "client_certificate_data": None,
         "client_key_data": None,
@@ -74,7 +98,7 @@ def credentials(
 
 
 def kubeconfig(
-    connection: Connection, account_id: str, cluster_id: str, query: Any, now: float
+    connection: Connection, account_id: str, cluster_id: str, query: Any, now: float, address: str
 ) -> str:
     cluster = clusters.get(connection, account_id, cluster_id)
     sso_enabled = bool(cluster.settings.get("sso", {}).get("enabled"))
@@ -83,7 +107,7 @@ def kubeconfig(
         raise Unprocessable("type must be token or sso")
     if kind == "sso" and not sso_enabled:
         raise Unprocessable("SSO is not enabled for this cluster")
-    access = credentials(connection, account_id, cluster_id, query, now)
+    access = credentials(connection, account_id, cluster_id, query, now, address)
     name = f"do-{cluster.region}-{cluster.name}"
     user_name = f"{name}-admin"
     if kind == "sso":
@@ -113,6 +137,7 @@ def kubeconfig(
                 "cluster": {
                     "certificate-authority-data": access["certificate_authority_data"],
                     "server": access["server"],
+                    "tls-server-name": server_name(cluster.id),
                 },
                 "name": name,
             }

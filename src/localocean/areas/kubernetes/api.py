@@ -19,6 +19,7 @@ from localocean.areas.kubernetes import (
 )
 from localocean.core.operations import Call, Operations, Raw
 from localocean.core.pagination import account_listing
+from localocean.core.router import header
 from localocean.core.validation import Body
 
 routes = Operations()
@@ -100,7 +101,7 @@ def destroy_dangerous(call: Call) -> None:
 @routes.get(CLUSTER + "/kubeconfig", "kubernetes_get_kubeconfig", "kubernetes:access_cluster")
 def kubeconfig(call: Call) -> Raw:
     text = access.kubeconfig(
-        call.db, call.account_id, call.params["cluster_id"], call.query, call.now()
+        call.db, call.account_id, call.params["cluster_id"], call.query, call.now(), _address(call)
     )
     return Raw(text.encode(), "application/yaml")
 
@@ -108,8 +109,25 @@ def kubeconfig(call: Call) -> Raw:
 @routes.get(CLUSTER + "/credentials", "kubernetes_get_credentials", "kubernetes:access_cluster")
 def credentials(call: Call) -> dict[str, Any]:
     return access.credentials(
-        call.db, call.account_id, call.params["cluster_id"], call.query, call.now()
+        call.db, call.account_id, call.params["cluster_id"], call.query, call.now(), _address(call)
     )
+
+
+def _address(call: Call) -> str:
+    """Where clients reach the clusters' Kubernetes APIs: LocalOcean's own listener, as the
+    client addressed it; one that came through the HTTPS proxy (as api.digitalocean.com) gets
+    the address LocalOcean listens on. Always https: the listener serves TLS on any port."""
+    from localocean.tls import API_HOSTS
+
+    host = (header(call.scope, b"host") or b"").decode("latin-1")
+    if host and host.rsplit(":", 1)[0] not in API_HOSTS:
+        return f"https://{host}"
+    settings = call.services.settings
+    listening = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(
+        settings.host, settings.host
+    )
+    shown = f"[{listening}]" if ":" in listening else listening
+    return f"https://{shown}:{settings.port}"
 
 
 @routes.get(CLUSTER + "/upgrades", "kubernetes_get_availableUpgrades", "kubernetes:read")

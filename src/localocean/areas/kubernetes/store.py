@@ -66,6 +66,9 @@ clusters = Table(
     Column("registry_enabled", Boolean, nullable=False),
     Column("registries", Json, nullable=False),
     Column("ca_certificate", Text, nullable=False),
+    # The CA's private key (PEM): LocalOcean serves each cluster's Kubernetes API with a
+    # certificate it signs. Empty until the CA is made.
+    Column("ca_key", Text, nullable=False, server_default=""),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     UniqueConstraint("account_id", "name", name="uq_clusters_account_name"),
@@ -140,7 +143,25 @@ cluster_resources = Table(
     Index("ix_cluster_resources_cluster_id", "cluster_id"),
 )
 
-TABLES = (clusters, node_pools, nodes, cluster_events, clusterlint_runs, cluster_resources)
+# Bearer tokens of kubeconfigs and `/credentials`: what the cluster's Kubernetes API accepts.
+cluster_tokens = Table(
+    "cluster_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    _cluster_id(),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_cluster_tokens_cluster_id", "cluster_id"),
+)
+
+TABLES = (
+    clusters,
+    node_pools,
+    nodes,
+    cluster_events,
+    clusterlint_runs,
+    cluster_resources,
+    cluster_tokens,
+)
 
 _OF_ACCOUNT = clusters.c.account_id == bindparam("account_id")
 _LIST = PagedQuery(
@@ -234,6 +255,7 @@ def delete(connection: Connection, cluster_id: str) -> None:
     connection.execute(node_pools.delete().where(node_pools.c.cluster_id == cluster_id))
     connection.execute(cluster_events.delete().where(cluster_events.c.cluster_id == cluster_id))
     connection.execute(clusterlint_runs.delete().where(clusterlint_runs.c.cluster_id == cluster_id))
+    connection.execute(cluster_tokens.delete().where(cluster_tokens.c.cluster_id == cluster_id))
     connection.execute(
         update(cluster_resources)
         .where(cluster_resources.c.cluster_id == cluster_id)
@@ -252,14 +274,33 @@ def pool_count(pool: Row[Any]) -> int:
 
 _SET_CA = Write(
     update(clusters)
-    .where(clusters.c.id == bindparam("cluster_id"), clusters.c.ca_certificate == "")
-    .values(ca_certificate=bindparam("certificate"))
+    .where(clusters.c.id == bindparam("cluster_id"), clusters.c.ca_key == "")
+    .values(ca_certificate=bindparam("certificate"), ca_key=bindparam("key"))
 )
 
 
-def set_ca_certificate(connection: Connection, cluster_id: str, certificate: str) -> None:
-    """Set the cluster's CA certificate unless it has one already."""
-    _SET_CA.run(connection, {"cluster_id": cluster_id, "certificate": certificate})
+def set_ca(connection: Connection, cluster_id: str, certificate: str, key: str) -> None:
+    """Set the cluster's CA unless it has one already (with its key)."""
+    _SET_CA.run(connection, {"cluster_id": cluster_id, "certificate": certificate, "key": key})
+
+
+_ADD_TOKEN = Write(cluster_tokens.insert())
+_TOKEN = Query(
+    select(cluster_tokens.c.cluster_id, cluster_tokens.c.expires_at).where(
+        cluster_tokens.c.token_hash == bindparam("token_hash")
+    )
+)
+
+
+def add_token(connection: Connection, cluster_id: str, token_hash: str, expires_at: float) -> None:
+    _ADD_TOKEN.run(
+        connection, {"token_hash": token_hash, "cluster_id": cluster_id, "expires_at": expires_at}
+    )
+
+
+def token(connection: Connection, token_hash: str) -> Row[Any] | None:
+    """(cluster_id, expires_at) of a cluster token, or None."""
+    return _TOKEN.first(connection, {"token_hash": token_hash})
 
 
 def pools_of(connection: Connection, cluster_ids: list[str]) -> list[Row[Any]]:
