@@ -171,7 +171,6 @@ def parse_types(pkg: str, src: str, out: dict[str, GoType]) -> None:
     src = strip_comments(src)
     imports = parse_imports(src)
     decls: list[str] = []
-    pos = 0
     lines = src.split("\n")
     # Collect declarations: "type X ..." at top level and the entries of "type ( ... )" blocks.
     i = 0
@@ -192,7 +191,6 @@ def parse_types(pkg: str, src: str, out: dict[str, GoType]) -> None:
             decls.append(chunk)
             continue
         i += 1
-    del pos
     for decl in decls:
         m = re.match(r"^\s*(?:type\s+)?(\w+)(?:\[[^\]]*\])?\s+(=\s*)?(.*)$", decl, flags=re.S)
         if not m:

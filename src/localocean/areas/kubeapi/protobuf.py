@@ -323,8 +323,6 @@ def _map_entry(value_kind: str, data: bytes, depth: int, where: str) -> tuple[st
         if number == 1:
             key = _scalar("s", wire, v, where)
         elif number == 2:
-            if value_kind.startswith("@") and seen and isinstance(v, bytes):
-                raise ValueError(f"{where}: map entry with two values")
             value = _element(value_kind, wire, v, depth, where)
             seen = True
     if not seen:
