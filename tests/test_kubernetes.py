@@ -4,6 +4,7 @@ status messages, through pydo and httpx against the real server (instant timing)
 from __future__ import annotations
 
 import base64
+import json
 import shutil
 import subprocess
 import uuid
@@ -437,7 +438,11 @@ def test_kubeconfig_and_credentials(do: pydo.Client, http, tmp_path: Path) -> No
     assert context == f"do-nyc1-{cluster['name']}"
     assert [c["name"] for c in config["contexts"]] == [context]
     (entry,) = config["clusters"]
-    assert entry["cluster"]["server"] == cluster["endpoint"]
+    # LocalOcean serves the cluster's API itself, at the address this client used, under the
+    # cluster's path; the certificate is for DigitalOcean's name of the API server.
+    address = str(http.base_url).rstrip("/").replace("http://", "https://")
+    assert entry["cluster"]["server"] == f"{address}/k8s/{cluster_id}"
+    assert entry["cluster"]["tls-server-name"] == cluster["endpoint"].removeprefix("https://")
     assert config["users"][0]["user"]["token"]
     ca = x509.load_pem_x509_certificate(
         base64.b64decode(entry["cluster"]["certificate-authority-data"])
@@ -447,7 +452,7 @@ def test_kubeconfig_and_credentials(do: pydo.Client, http, tmp_path: Path) -> No
     assert again["clusters"] == config["clusters"], "the CA is stable for the cluster's life"
 
     credentials = do.kubernetes.get_credentials(cluster_id, expiry_seconds=0)
-    assert credentials["server"] == cluster["endpoint"]
+    assert credentials["server"] == entry["cluster"]["server"]
     assert base64.b64decode(credentials["certificate_authority_data"]).startswith(b"-----BEGIN")
     assert credentials["client_certificate_data"] is None and credentials["token"]
     week = parse_rfc3339(credentials["expires_at"]) - parse_rfc3339(cluster["created_at"])
@@ -480,7 +485,9 @@ def test_kubeconfig_and_credentials(do: pydo.Client, http, tmp_path: Path) -> No
         timeout=60,
         check=True,
     )
-    assert cluster["endpoint"] in viewed.stdout
+    assert (
+        json.loads(viewed.stdout)["clusters"][0]["cluster"]["server"] == entry["cluster"]["server"]
+    )
     current = subprocess.run(
         [kubectl, "config", "current-context", "--kubeconfig", str(path)],
         capture_output=True,

@@ -233,5 +233,11 @@ def create(
         services.clock.now,
         settings.max_body_bytes,
         settings.control_token,
+        virtual_hosts(areas),
     )
     return app, services
+
+
+def virtual_hosts(areas: Sequence[Area]) -> dict[str, str]:
+    """Host suffix -> path prefix, from every area that answers for host names."""
+    return {suffix: prefix for area in areas for suffix, prefix in area.virtual_hosts.items()}

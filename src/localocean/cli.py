@@ -157,7 +157,7 @@ def serve(
 
     import uvicorn
 
-    from localocean.app import create, server_names
+    from localocean.app import create, server_names, virtual_hosts
 
     # With --port 0 the address is known only now; kubeconfigs name it.
     settings = dataclasses.replace(settings, port=sock.getsockname()[1])
@@ -189,7 +189,13 @@ def serve(
     def listener(
         listening: socket.socket, protocol_factory: Callable[[], asyncio.Protocol]
     ) -> Listener:
-        return Listener(listening, protocol_factory, tls_context, local_hosts)
+        return Listener(
+            listening,
+            protocol_factory,
+            tls_context,
+            local_hosts,
+            tuple(virtual_hosts(services.areas)),
+        )
 
     class Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:

@@ -38,11 +38,14 @@ class Listener:
         protocol_factory: Callable[[], asyncio.Protocol],
         tls_context: Callable[[], ssl.SSLContext],
         local_hosts: set[str],
+        host_suffixes: tuple[str, ...] = (),
     ):
         self.sock = sock
         self.protocol_factory = protocol_factory
         self.tls_context = tls_context
         self.local_hosts = local_hosts
+        # Hosts LocalOcean also answers for by name (each cluster's Kubernetes API).
+        self.host_suffixes = host_suffixes
         self._accepting: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
@@ -93,7 +96,10 @@ class Listener:
 
     def _ours(self, target: str) -> bool:
         host = urlsplit(target).hostname or ""
-        return host in API_HOSTS or host in self.local_hosts
+        return host in API_HOSTS or host in self.local_hosts or self._named(host)
+
+    def _named(self, host: str) -> bool:
+        return any(host.endswith(suffix) and host != suffix[1:] for suffix in self.host_suffixes)
 
     async def _serve(self, connection: socket.socket, tls: bool) -> None:
         loop = asyncio.get_running_loop()
@@ -108,7 +114,7 @@ class Listener:
         self, loop: asyncio.AbstractEventLoop, connection: socket.socket, head: bytes, target: str
     ) -> None:
         host, _, port = target.rpartition(":")
-        if host not in API_HOSTS or port != "443":
+        if (host not in API_HOSTS and not self._named(host)) or port != "443":
             await self._refuse(loop, connection, f"CONNECT {target}")
             return
         end = head.find(b"\r\n\r\n")

@@ -96,3 +96,7 @@ class Area:
     # Paths the area serves with its own protocol rather than as DigitalOcean operations (a
     # cluster's Kubernetes API): path prefix -> the endpoint for everything under it.
     mounts: Mapping[str, Callable[[Services], Any]] = field(default_factory=dict)
+    # Hosts the area answers for by name (through the HTTPS proxy): a host ending in the suffix
+    # is served as the path prefix, `{name}` being the host's first part
+    # (`<id>.k8s.ondigitalocean.com/api` -> `/k8s/<id>/api`).
+    virtual_hosts: Mapping[str, str] = field(default_factory=dict)

@@ -193,16 +193,30 @@ class BodyLimit:
 
 
 class Resolve:
-    """Finds the route once; later layers read it from the scope."""
+    """Finds the route once; later layers read it from the scope. A path no route serves may
+    belong to a virtual host (an area's host name reached through the HTTPS proxy)."""
 
-    def __init__(self, app: ASGIApp, router: Router):
-        self.app, self.router = app, router
+    def __init__(self, app: ASGIApp, router: Router, virtual_hosts: dict[str, str]):
+        self.app, self.router, self.virtual_hosts = app, router, virtual_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             route, params, path_exists = self.router.match(scope["method"], scope["path"])
+            if route is None and self.virtual_hosts:
+                route, params, path_exists = self._virtual(scope) or (route, params, path_exists)
             scope[ROUTE], scope[PARAMS], scope[MATCH] = route, params, path_exists
         await self.app(scope, receive, send)
+
+    def _virtual(self, scope: Scope) -> Any:
+        host = (header(scope, b"host") or b"").decode("latin-1").rsplit(":", 1)[0].lower()
+        for suffix, prefix in self.virtual_hosts.items():
+            name = host.removesuffix(suffix)
+            if name != host and name and "." not in name:
+                path = prefix.format(name=name) + (scope["path"] if scope["path"] != "/" else "")
+                scope["path"] = path
+                scope["raw_path"] = path.encode()
+                return self.router.match(scope["method"], path)
+        return None
 
 
 class Admission:
@@ -315,11 +329,12 @@ def build(
     now: Callable[[], float],
     max_body: int,
     control_token: str | None,
+    virtual_hosts: dict[str, str] | None = None,
 ) -> ASGIApp:
     app: ASGIApp = Dispatch(lifespan)
     app = BodyLimit(app, max_body)
     app = FaultInjection(app, faults)
     app = Admission(app, auth, limiter, control_token)
-    app = Resolve(app, router)
+    app = Resolve(app, router, virtual_hosts or {})
     app = Errors(app)
     return JournalLayer(app, journal, now)

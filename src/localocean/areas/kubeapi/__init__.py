@@ -68,5 +68,6 @@ AREA = Area(
     },
     recurring=(CRONJOB_RUN,),
     mounts={"/k8s/{cluster_id}": _mount},
+    virtual_hosts={".k8s.ondigitalocean.com": "/k8s/{name}"},
     tls=_tls,
 )

@@ -1319,10 +1319,12 @@ def schedule(kube: Kube) -> None:
         if unready:
             reasons["node(s) were unschedulable or not ready"] += unready
         if not fitting:
+            total = len(all_nodes)
             message = (
-                f"0/{len(all_nodes)} nodes are available: "
+                f"0/{total} nodes are available: "
                 + ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
-                + "."
+                + f". preemption: 0/{total} nodes are available: {total} No preemption victims "
+                "found for incoming pod."
                 if all_nodes
                 else "no nodes available to schedule pods"
             )

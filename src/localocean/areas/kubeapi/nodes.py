@@ -240,3 +240,23 @@ def bootstrap(kube: Kube) -> None:
 
     store.add_state(kube.connection, kube.cluster_id)
     system.create(kube)
+
+
+def replace(kube: Kube, node: Obj) -> None:
+    """A DOKS node deleted through the Kubernetes API is replaced, as DOKS does: its droplet
+    goes and the pool gets a new node."""
+    from localocean.areas.kubernetes import pools
+
+    labels = node["metadata"].get("labels") or {}
+    if labels.get(MANAGED) != "true":
+        return
+    pools.delete_node(
+        kube.connection,
+        kube.lifecycle,
+        kube.cluster.account_id,
+        kube.cluster_id,
+        labels["doks.digitalocean.com/node-pool-id"],
+        labels["doks.digitalocean.com/node-id"],
+        {"replace": "1", "skip_drain": "1"},
+        kube.now,
+    )

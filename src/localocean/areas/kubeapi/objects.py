@@ -170,7 +170,12 @@ class Kube:
         """Store a changed object (its resourceVersion moves on)."""
         self._shape(resource, obj)
         metadata = obj["metadata"]
-        if metadata.get("deletionTimestamp") and not metadata.get("finalizers"):
+        # A namespace being deleted waits for its contents (its finalizer is in its spec).
+        if (
+            metadata.get("deletionTimestamp")
+            and not metadata.get("finalizers")
+            and resource.kind != "Namespace"
+        ):
             return self.remove(resource, obj)
         stored = store.replace(
             self.connection, self.cluster_id, resource.group, resource.plural, obj, self.now

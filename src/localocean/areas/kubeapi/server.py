@@ -140,6 +140,9 @@ class KubeServer:
             await _respond(send, exc.code, exc.status())
         except patch.PatchError as exc:
             await _respond(send, 422, KubeError(422, "Invalid", exc.message).status())
+        except patch.ApplyConflict as exc:
+            conflict_status = KubeError(409, "Conflict", exc.message, {"causes": exc.causes})
+            await _respond(send, 409, conflict_status.status())
         except Exception:
             log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
             await _respond(
@@ -585,6 +588,13 @@ class KubeServer:
     def _body(self, request: Request) -> Any:
         if not request.body.strip():
             raise bad_request("the body of the request was empty")
+        if request.content_type == "application/vnd.kubernetes.protobuf":
+            from localocean.areas.kubeapi import protobuf
+
+            try:
+                return protobuf.decode(request.body)
+            except ValueError as exc:
+                raise bad_request(f"the protobuf body could not be decoded: {exc}") from exc
         if request.content_type in ("application/yaml", "application/apply-patch+yaml"):
             from localocean.core.documents import read_text
 
@@ -815,6 +825,8 @@ class KubeServer:
             and preconditions["resourceVersion"] != obj["metadata"]["resourceVersion"]
         ):
             raise conflict(resource.plural, resource.group, target.name)
+        if (resource.group, resource.plural) == ("", "nodes"):
+            nodes.replace(kube, obj)
         result = kube.delete(resource, copy.deepcopy(obj), propagation)
         still = kube.get(resource, target.namespace or "", target.name)
         if still is not None:

@@ -30,7 +30,7 @@ def ca(connection: Connection, cluster: Row[Any]) -> tuple[str, str]:
     for access and kept; a cluster nobody connects to costs no key generation."""
     if cluster.ca_key:
         return str(cluster.ca_certificate), str(cluster.ca_key)
-    certificate, key = _new_ca(cluster.id, cluster.created_at)
+    certificate, key = _new_ca(cluster.id)
     # Written without a savepoint: this runs in GETs, which may read in autocommit mode. Two
     # first GETs at once: the first write wins and both answer with its certificate.
     store.set_ca(connection, cluster.id, certificate, key)
@@ -40,15 +40,17 @@ def ca(connection: Connection, cluster: Row[Any]) -> tuple[str, str]:
     return certificate, key
 
 
-def _new_ca(cluster_id: str, now: float) -> tuple[str, str]:
-    """A real CA for the cluster (EC P-256), valid ten years."""
+def _new_ca(cluster_id: str) -> tuple[str, str]:
+    """A real CA for the cluster (EC P-256), valid ten years. Clients check its dates against
+    their own clock, so it starts at the real time, not LocalOcean's (which tests move)."""
     import datetime
 
     from cryptography.hazmat.primitives import serialization
 
+    from localocean.core.clock import wall_time
     from localocean.tls import self_signed_ca
 
-    start = datetime.datetime.fromtimestamp(now, datetime.UTC)
+    start = datetime.datetime.fromtimestamp(wall_time(), datetime.UTC)
     key, certificate = self_signed_ca("DigitalOcean", f"k8saas Cluster CA {cluster_id[:8]}", start)
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -80,13 +82,13 @@ def _expiry(query: Any) -> int:
 
 
 def credentials(
-    connection: Connection, account_id: str, cluster_id: str, query: Any, now: float, address: str
+    connection: Connection, account_id: str, cluster_id: str, query: Any, now: float, server: str
 ) -> dict[str, Any]:
-    """`address`: scheme://host:port where this LocalOcean serves the clusters' APIs."""
+    """`server`: the URL of the cluster's Kubernetes API, as this client reaches it."""
     cluster = clusters.get(connection, account_id, cluster_id)
     token, expires = _token(connection, cluster.id, _expiry(query), now)
     return {
-        "server": f"{address}/k8s/{cluster.id}",
+        "server": server,
         "certificate_authority_data": base64.b64encode(
             ca(connection, cluster)[0].encode()
         ).decode(),
@@ -98,7 +100,7 @@ def credentials(
 
 
 def kubeconfig(
-    connection: Connection, account_id: str, cluster_id: str, query: Any, now: float, address: str
+    connection: Connection, account_id: str, cluster_id: str, query: Any, now: float, server: str
 ) -> str:
     cluster = clusters.get(connection, account_id, cluster_id)
     sso_enabled = bool(cluster.settings.get("sso", {}).get("enabled"))
@@ -107,7 +109,7 @@ def kubeconfig(
         raise Unprocessable("type must be token or sso")
     if kind == "sso" and not sso_enabled:
         raise Unprocessable("SSO is not enabled for this cluster")
-    access = credentials(connection, account_id, cluster_id, query, now, address)
+    access = credentials(connection, account_id, cluster_id, query, now, server)
     name = f"do-{cluster.region}-{cluster.name}"
     user_name = f"{name}-admin"
     if kind == "sso":

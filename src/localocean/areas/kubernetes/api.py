@@ -101,7 +101,7 @@ def destroy_dangerous(call: Call) -> None:
 @routes.get(CLUSTER + "/kubeconfig", "kubernetes_get_kubeconfig", "kubernetes:access_cluster")
 def kubeconfig(call: Call) -> Raw:
     text = access.kubeconfig(
-        call.db, call.account_id, call.params["cluster_id"], call.query, call.now(), _address(call)
+        call.db, call.account_id, call.params["cluster_id"], call.query, call.now(), _server(call)
     )
     return Raw(text.encode(), "application/yaml")
 
@@ -109,25 +109,22 @@ def kubeconfig(call: Call) -> Raw:
 @routes.get(CLUSTER + "/credentials", "kubernetes_get_credentials", "kubernetes:access_cluster")
 def credentials(call: Call) -> dict[str, Any]:
     return access.credentials(
-        call.db, call.account_id, call.params["cluster_id"], call.query, call.now(), _address(call)
+        call.db, call.account_id, call.params["cluster_id"], call.query, call.now(), _server(call)
     )
 
 
-def _address(call: Call) -> str:
-    """Where clients reach the clusters' Kubernetes APIs: LocalOcean's own listener, as the
-    client addressed it; one that came through the HTTPS proxy (as api.digitalocean.com) gets
-    the address LocalOcean listens on. Always https: the listener serves TLS on any port."""
+def _server(call: Call) -> str:
+    """The URL of the cluster's Kubernetes API for this client. One that reached LocalOcean as
+    api.digitalocean.com (through the HTTPS proxy) gets DigitalOcean's own form, which the
+    proxy also serves; any other gets LocalOcean's listener as it addressed it, with the
+    cluster's path (https on any port: the listener serves TLS wherever it listens)."""
     from localocean.tls import API_HOSTS
 
+    cluster_id = call.params["cluster_id"]
     host = (header(call.scope, b"host") or b"").decode("latin-1")
-    if host and host.rsplit(":", 1)[0] not in API_HOSTS:
-        return f"https://{host}"
-    settings = call.services.settings
-    listening = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(
-        settings.host, settings.host
-    )
-    shown = f"[{listening}]" if ":" in listening else listening
-    return f"https://{shown}:{settings.port}"
+    if not host or host.rsplit(":", 1)[0] in API_HOSTS:
+        return f"https://{access.server_name(cluster_id)}"
+    return f"https://{host}/k8s/{cluster_id}"
 
 
 @routes.get(CLUSTER + "/upgrades", "kubernetes_get_availableUpgrades", "kubernetes:read")
