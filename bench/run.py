@@ -13,6 +13,8 @@ What it measures (each part can be run alone with `--only`):
 - lists: p50 of each list's first page with 10², 10⁴, 10⁵ resources in the account
   (BENCH_LIST_SIZES), sequential requests; see flatness.py.
 - create: clusters created and polled to `running` per second under `instant` timing.
+- kubernetes: a cluster's Kubernetes API: GET a pod and LIST 10³ pods under load, and the time
+  from `kubectl apply` of a 100-replica Deployment to all replicas Ready (see kubeapi.py).
 
 `--profile` instead runs one LocalOcean target under py-spy (or cProfile) and prints where the
 time goes. Numbers inform: a missed goal is reported, never an error exit.
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import flatness
+import kubeapi
 import loadgen
 import profiling
 from servers import (
@@ -54,7 +57,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 RUNS = int(os.environ.get("BENCH_RUNS", "2"))
 STARTS = int(os.environ.get("BENCH_STARTS", "5"))
 CREATORS = 8
-PARTS = ("sqlite", "postgresql", "lists", "startup", "create")
+PARTS = ("sqlite", "postgresql", "lists", "startup", "create", "kubernetes")
 RSS_GOAL_MIB = 60.0
 X = "\N{MULTIPLICATION SIGN}"  # ratios print as the goals are written (0.8 times FastAPI)
 
@@ -494,6 +497,41 @@ def create_section(report: Report) -> None:
     )
 
 
+# A cluster's Kubernetes API
+
+
+def kubernetes_section(report: Report) -> None:
+    section = report.section(
+        f"kubernetes: a cluster's API (SQLite in memory, instant), {kubeapi.PODS} pods",
+        f"{'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'seconds':>8} {'RSS MiB':>7}",
+    )
+    port = free_port()
+    with running(Server("LocalOcean", localocean_command(port, None), port)) as server:
+        figures = kubeapi.measure(port, SECONDS, RUNS, progress)
+        rss = server.rss_mib()
+    for label, key in (("GET a pod", "get"), (f"LIST {kubeapi.PODS} pods", "list")):
+        load = figures[key]
+        section.rows.append(
+            Row(
+                label,
+                f"{load.rate:>8,.0f} {load.p50_ms:>7.2f} {load.p99_ms:>7.2f} {'':>8} {rss:>7.1f}",
+            )
+        )
+        if load.errors:
+            report.notes.append(f"kubernetes {label}: {load.errors} error answers during the load")
+    section.rows.append(
+        Row(
+            f"{kubeapi.REPLICAS}-replica Deployment: apply to all Ready",
+            f"{'':>8} {'':>7} {'':>7} {figures['rollout_seconds']:>8.2f} {'':>7}",
+        )
+    )
+    report.notes.append(
+        f"kubernetes: {figures['pods_listed']} pods listed, {figures['pods_running']} Running, "
+        f"created at {figures['pods_created_per_second']:,.0f}/s one POST at a time; rollout "
+        f"timed with {figures['rollout_client']}"
+    )
+
+
 # Running the parts
 
 
@@ -523,6 +561,8 @@ def run_parts(parts: set[str], report: Report) -> None:
         attempt("lists", lambda: lists_section(report))
     if "create" in parts:
         attempt("create", lambda: create_section(report))
+    if "kubernetes" in parts:
+        attempt("kubernetes", lambda: kubernetes_section(report))
 
 
 def _postgresql(report: Report) -> list[Target]:

@@ -693,3 +693,35 @@ def test_objects_survive_a_restart_and_go_with_the_cluster(
         assert http.delete(f"/v2/kubernetes/clusters/{kube.id}").status_code == 204
         state = httpx.get(f"{second.url}/_localocean/state").json()
         assert state["tables"]["kube_objects"] == [] and state["tables"]["kube_changes"] == []
+
+
+def test_through_the_https_proxy(proxied, kubectl_path: str, tmp_path: Path) -> None:
+    """With only `localocean env` set, the kubeconfig names the cluster's API as DigitalOcean
+    does (its endpoint), and kubectl reaches it through LocalOcean's HTTPS proxy."""
+    import pydo
+
+    _, exported, _ = proxied
+    do = pydo.Client(exported["DIGITALOCEAN_ACCESS_TOKEN"])  # no endpoint: api.digitalocean.com
+    created = do.kubernetes.create_cluster(
+        {
+            "name": "proxied",
+            "region": "nyc1",
+            "version": "latest",
+            "node_pools": [{"name": "pool", "size": "s-2vcpu-4gb", "count": 1}],
+        }
+    )["kubernetes_cluster"]
+    endpoint = do.kubernetes.get_cluster(created["id"])["kubernetes_cluster"]["endpoint"]
+    config = do.kubernetes.get_kubeconfig(created["id"])
+    text = config.decode() if isinstance(config, bytes) else config
+    assert yaml.safe_load(text)["clusters"][0]["cluster"]["server"] == endpoint
+    path = tmp_path / "kubeconfig"
+    path.write_text(text)
+    result = subprocess.run(
+        [kubectl_path, "get", "nodes", "-o", "name"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "KUBECONFIG": str(path), "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("node/pool-")
