@@ -280,11 +280,30 @@ def reconcile(kube: Kube) -> None:
         batch = kube.changes[done:]
         done = len(kube.changes)
         if not batch:
-            return
+            break
         work = Work()
         for change in batch:
             _route(kube, work, change.resource, change.type, change.obj)
         _run(kube, work)
+    _schedule_kubelets(kube)
+
+
+def _schedule_kubelets(kube: Kube) -> None:
+    """The pods bound in this transaction start together (one transition), and so do the
+    run-to-completion pods that started: one reconcile for all of them when it comes due."""
+    for kind, pods in ((POD_START, kube.starting), (POD_FINISH, kube.finishing)):
+        if not pods:
+            continue
+        kube.lifecycle.schedule(
+            kube.connection,
+            kind,
+            "kube_cluster",
+            kube.cluster_id,
+            "Running" if kind == POD_START else "Succeeded",
+            {"cluster_id": kube.cluster_id, "pods": list(pods)},
+            account_id=kube.cluster.account_id,
+        )
+        pods.clear()
 
 
 def _get(kube: Kube, group: str, plural: str, namespace: str, name: str) -> Obj | None:
@@ -1371,21 +1390,17 @@ def schedule(kube: Kube) -> None:
         start_pod(kube, bound)
 
 
+def _pod_key(pod: Obj) -> dict[str, str]:
+    return {
+        "namespace": _meta(pod)["namespace"],
+        "name": _meta(pod)["name"],
+        "uid": _meta(pod)["uid"],
+    }
+
+
 def start_pod(kube: Kube, pod: Obj) -> None:
-    kube.lifecycle.schedule(
-        kube.connection,
-        POD_START,
-        "kube_pod",
-        _meta(pod)["uid"],
-        "Running",
-        {
-            "cluster_id": kube.cluster_id,
-            "namespace": _meta(pod)["namespace"],
-            "name": _meta(pod)["name"],
-            "uid": _meta(pod)["uid"],
-        },
-        account_id=kube.cluster.account_id,
-    )
+    """The pod's kubelet starts it after the cluster's timing (with the round's other pods)."""
+    kube.starting.append(_pod_key(pod))
 
 
 def _pod_address(kube: Kube) -> str:
@@ -1393,6 +1408,16 @@ def _pod_address(kube: Kube) -> str:
     offset = store.next_pod_address(kube.connection, kube.cluster_id)
     # Skip each /24's network and broadcast-looking ends so addresses look like real ones.
     return str(network[(offset % (network.num_addresses - 4)) + 2])
+
+
+def run_pods(kube: Kube, payload: dict[str, Any]) -> None:
+    for pod in payload["pods"]:
+        run_pod(kube, pod)
+
+
+def finish_pods(kube: Kube, payload: dict[str, Any]) -> None:
+    for pod in payload["pods"]:
+        finish_pod(kube, pod)
 
 
 def run_pod(kube: Kube, payload: dict[str, Any]) -> None:
@@ -1502,15 +1527,7 @@ def run_pod(kube: Kube, payload: dict[str, Any]) -> None:
     if "Job" in owners or (
         changed["spec"].get("restartPolicy") in ("Never", "OnFailure") and not owners
     ):
-        kube.lifecycle.schedule(
-            kube.connection,
-            POD_FINISH,
-            "kube_pod",
-            payload["uid"],
-            "Succeeded",
-            payload,
-            account_id=kube.cluster.account_id,
-        )
+        kube.finishing.append(_pod_key(saved))
 
 
 def _qualified_image(image: str) -> str:
@@ -1558,9 +1575,13 @@ def finish_pod(kube: Kube, payload: dict[str, Any]) -> None:
 
 def endpoints(kube: Kube, namespace: str) -> None:
     """Each service with a selector gets Endpoints and an EndpointSlice of its ready pods."""
-    services = kube.list(_res(kube, "", "services"), namespace)
+    services = [
+        s
+        for s in kube.list(_res(kube, "", "services"), namespace)
+        if s.get("spec", {}).get("selector") and s["spec"].get("type") != "ExternalName"
+    ]
     if not services:
-        return
+        return  # nothing selects pods here: no need to read them
     pods = [p for p in kube.list(_res(kube, "", "pods"), namespace) if not _deleting(p)]
     endpoints_resource = _res(kube, "", "endpoints")
     slices_resource = _res(kube, "discovery.k8s.io", "endpointslices")
@@ -1696,8 +1717,8 @@ def _handler(apply: Any) -> Any:
 
 
 HANDLERS = {
-    POD_START: _handler(run_pod),
-    POD_FINISH: _handler(finish_pod),
+    POD_START: _handler(run_pods),
+    POD_FINISH: _handler(finish_pods),
     NAMESPACE_CLEANUP: _handler(
         lambda kube, payload: _cleanup_namespace(kube, payload["namespace"])
     ),

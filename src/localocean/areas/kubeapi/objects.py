@@ -67,6 +67,9 @@ class Kube:
     lifecycle: Lifecycle
     now: float
     changes: list[Change] = field(default_factory=list)
+    # Pods bound (and run-to-completion pods started) in this transaction, for their kubelets.
+    starting: list[dict[str, str]] = field(default_factory=list)
+    finishing: list[dict[str, str]] = field(default_factory=list)
     _resources: list[Resource] | None = None
 
     @property
