@@ -701,16 +701,10 @@ def test_through_the_https_proxy(proxied, kubectl_path: str, tmp_path: Path) -> 
     import pydo
 
     _, exported, _ = proxied
-    do = pydo.Client(exported["DIGITALOCEAN_ACCESS_TOKEN"])  # no endpoint: api.digitalocean.com
-    created = do.kubernetes.create_cluster(
-        {
-            "name": "proxied",
-            "region": "nyc1",
-            "version": "latest",
-            "node_pools": [{"name": "pool", "size": "s-2vcpu-4gb", "count": 1}],
-        }
-    )["kubernetes_cluster"]
-    endpoint = do.kubernetes.get_cluster(created["id"])["kubernetes_cluster"]["endpoint"]
+    # No endpoint: api.digitalocean.com. Closed at the end, or its keep-alive connection through
+    # the tunnel would hold the server's graceful shutdown.
+    with pydo.Client(exported["DIGITALOCEAN_ACCESS_TOKEN"]) as do:
+        created, endpoint = _proxied_cluster(do)
     # pydo cannot decode YAML answers; httpx goes through the same proxy settings.
     text = httpx.get(
         f"https://api.digitalocean.com/v2/kubernetes/clusters/{created['id']}/kubeconfig",
@@ -728,3 +722,16 @@ def test_through_the_https_proxy(proxied, kubectl_path: str, tmp_path: Path) -> 
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("node/pool-")
+
+
+def _proxied_cluster(do: Any) -> tuple[dict[str, Any], str]:
+    created = do.kubernetes.create_cluster(
+        {
+            "name": "proxied",
+            "region": "nyc1",
+            "version": "latest",
+            "node_pools": [{"name": "pool", "size": "s-2vcpu-4gb", "count": 1}],
+        }
+    )["kubernetes_cluster"]
+    endpoint = do.kubernetes.get_cluster(created["id"])["kubernetes_cluster"]["endpoint"]
+    return created, endpoint

@@ -1278,19 +1278,17 @@ def schedule(kube: Kube) -> None:
     taints), spreading pods across nodes; a pod that fits nowhere stays Pending with the
     scheduler's reason."""
     pods_resource = _res(kube, "", "pods")
-    pods = kube.list(pods_resource, None)
     pending = [
         p
-        for p in pods
-        if not p.get("spec", {}).get("nodeName")
-        and not _deleting(p)
-        and p.get("status", {}).get("phase", "Pending") == "Pending"
+        for p in store.unbound_pods(kube.connection, kube.cluster_id)
+        if p.get("status", {}).get("phase", "Pending") == "Pending"
     ]
     if not pending:
         return
+    all_nodes = kube.list(_res(kube, "", "nodes"), None)
     nodes = [
         n
-        for n in kube.list(_res(kube, "", "nodes"), None)
+        for n in all_nodes
         if not _deleting(n)
         and not n.get("spec", {}).get("unschedulable")
         and any(
@@ -1298,15 +1296,11 @@ def schedule(kube: Kube) -> None:
             for c in n.get("status", {}).get("conditions") or []
         )
     ]
-    used: dict[str, list[float]] = {_meta(n)["name"]: [0.0, 0.0, 0.0] for n in nodes}
-    for pod in pods:
-        node_name = pod.get("spec", {}).get("nodeName")
-        if node_name in used and pod.get("status", {}).get("phase") not in ("Succeeded", "Failed"):
-            cpu, memory = _requests(pod.get("spec", {}))
-            used[node_name][0] += cpu
-            used[node_name][1] += memory
-            used[node_name][2] += 1
-    all_nodes = kube.list(_res(kube, "", "nodes"), None)
+    usage = store.node_usage(kube.connection, kube.cluster_id)
+    used: dict[str, list[float]] = {}
+    for node in nodes:
+        count, cpu_used, memory_used = usage.get(_meta(node)["name"], (0, 0.0, 0.0))
+        used[_meta(node)["name"]] = [cpu_used, memory_used, float(count)]
     for pod in sorted(pending, key=lambda p: _meta(p).get("creationTimestamp", "")):
         spec = pod.get("spec", {})
         cpu, memory = _requests(spec)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Connection,
     Float,
@@ -20,7 +21,9 @@ from sqlalchemy import (
     Row,
     String,
     Table,
+    Text,
     bindparam,
+    cast,
     delete,
     func,
     select,
@@ -69,8 +72,25 @@ kube_objects = Table(
     # The uid of the object's controller (or first owner): garbage collection finds dependents.
     Column("owner_uid", String(36), nullable=True),
     Column("resource_version", BigInteger, nullable=False),
+    # What the scheduler reads of every pod, beside the body so that it reads no body: the node
+    # it is bound to ("" while pending), whether it holds its node's resources (not finished,
+    # not being deleted) and its CPU and memory requests. Null for other kinds.
+    Column("node", String(253), nullable=True),
+    Column("active", Boolean, nullable=True),
+    Column("cpu", Float, nullable=True),
+    Column("memory", Float, nullable=True),
     Column("body", Json, nullable=False),
     Index("ix_kube_objects_owner", "cluster_id", "owner_uid"),
+    Index(
+        "ix_kube_objects_node",
+        "cluster_id",
+        "api_group",
+        "resource",
+        "node",
+        "active",
+        "cpu",
+        "memory",
+    ),
 )
 
 kube_changes = Table(
@@ -127,6 +147,10 @@ _UPDATE = Write(
     .values(
         resource_version=bindparam("version"),
         owner_uid=bindparam("owner"),
+        node=bindparam("node"),
+        active=bindparam("active"),
+        cpu=bindparam("cpu"),
+        memory=bindparam("memory"),
         body=bindparam("object"),
     )
 )
@@ -243,6 +267,28 @@ def list_objects(
     return [row.body for row in _LIST_NAMESPACE.all(connection, {**params, "namespace": namespace})]
 
 
+_RAW_COLUMNS = (kube_objects.c.namespace, kube_objects.c.name, cast(kube_objects.c.body, Text))
+_RAW_ALL = Query(select(*_RAW_COLUMNS).where(_KEY).order_by(*_ORDER))
+_RAW_NAMESPACE = Query(
+    select(*_RAW_COLUMNS)
+    .where(_KEY, kube_objects.c.namespace == bindparam("namespace"))
+    .order_by(*_ORDER)
+)
+
+
+def list_json(
+    connection: Connection, cluster_id: str, group: str, resource: str, namespace: str | None
+) -> list[tuple[str, str, str]]:
+    """(namespace, name, the object's JSON text) in list order: a list answered without decoding
+    and encoding every object again."""
+    params = {"cluster_id": cluster_id, "api_group": group, "resource": resource}
+    if namespace is None:
+        rows = _RAW_ALL.all(connection, params)
+    else:
+        rows = _RAW_NAMESPACE.all(connection, {**params, "namespace": namespace})
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
 def count(connection: Connection, cluster_id: str, group: str, resource: str) -> int:
     params = {"cluster_id": cluster_id, "api_group": group, "resource": resource}
     return int(_COUNT.scalar(connection, params))
@@ -255,6 +301,62 @@ def dependents(connection: Connection, cluster_id: str, owner_uid: str) -> list[
 
 def in_namespace(connection: Connection, cluster_id: str, namespace: str) -> list[Row[Any]]:
     return _IN_NAMESPACE.all(connection, {"cluster_id": cluster_id, "namespace": namespace})
+
+
+_NO_PLACEMENT = {"node": None, "active": None, "cpu": None, "memory": None}
+
+
+def _placement(group: str, resource: str, body: dict[str, Any]) -> dict[str, Any]:
+    if (group, resource) != ("", "pods"):
+        return _NO_PLACEMENT
+    from localocean.areas.kubeapi import quantity
+
+    spec = body.get("spec") or {}
+    cpu = memory = 0.0
+    for container in spec.get("containers") or []:
+        requests = (container.get("resources") or {}).get("requests") or {}
+        cpu += quantity.parse_or_zero(requests.get("cpu", 0))
+        memory += quantity.parse_or_zero(requests.get("memory", 0))
+    phase = (body.get("status") or {}).get("phase")
+    deleting = bool(body["metadata"].get("deletionTimestamp"))
+    return {
+        "node": spec.get("nodeName") or "",
+        "active": phase not in ("Succeeded", "Failed") and not deleting,
+        "cpu": cpu,
+        "memory": memory,
+    }
+
+
+_PODS = (
+    (kube_objects.c.cluster_id == bindparam("cluster_id"))
+    & (kube_objects.c.api_group == "")
+    & (kube_objects.c.resource == "pods")
+    & kube_objects.c.active.is_(True)
+)
+_NODE_USAGE = Query(
+    select(
+        kube_objects.c.node,
+        func.count(),
+        func.coalesce(func.sum(kube_objects.c.cpu), 0.0),
+        func.coalesce(func.sum(kube_objects.c.memory), 0.0),
+    )
+    .where(_PODS, kube_objects.c.node != "")
+    .group_by(kube_objects.c.node)
+)
+_UNBOUND = Query(select(kube_objects.c.body).where(_PODS, kube_objects.c.node == ""))
+
+
+def node_usage(connection: Connection, cluster_id: str) -> dict[str, tuple[int, float, float]]:
+    """node -> (pods, CPU requested, memory requested) of the pods holding each node."""
+    return {
+        row[0]: (int(row[1]), float(row[2]), float(row[3]))
+        for row in _NODE_USAGE.all(connection, {"cluster_id": cluster_id})
+    }
+
+
+def unbound_pods(connection: Connection, cluster_id: str) -> list[dict[str, Any]]:
+    """The pods no node holds yet (what the scheduler has to place)."""
+    return [row.body for row in _UNBOUND.all(connection, {"cluster_id": cluster_id})]
 
 
 def _owner(body: dict[str, Any]) -> str | None:
@@ -320,6 +422,7 @@ def insert(
             "uid": metadata_["uid"],
             "owner_uid": _owner(body),
             "resource_version": version,
+            **_placement(group, resource, body),
             "body": body,
         },
     )
@@ -348,6 +451,7 @@ def replace(
             "in_name": metadata_["name"],
             "version": version,
             "owner": _owner(body),
+            **_placement(group, resource, body),
             "object": body,
         },
     )

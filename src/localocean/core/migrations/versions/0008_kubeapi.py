@@ -54,9 +54,18 @@ def upgrade() -> None:
         sa.Column("uid", sa.String(36), nullable=False),
         sa.Column("owner_uid", sa.String(36), nullable=True),
         sa.Column("resource_version", sa.BigInteger, nullable=False),
+        sa.Column("node", sa.String(253), nullable=True),
+        sa.Column("active", sa.Boolean, nullable=True),
+        sa.Column("cpu", sa.Float, nullable=True),
+        sa.Column("memory", sa.Float, nullable=True),
         sa.Column("body", sa.JSON(none_as_null=True), nullable=False),
     )
     op.create_index("ix_kube_objects_owner", "kube_objects", ["cluster_id", "owner_uid"])
+    op.create_index(
+        "ix_kube_objects_node",
+        "kube_objects",
+        ["cluster_id", "api_group", "resource", "node", "active", "cpu", "memory"],
+    )
     op.create_table(
         "kube_changes",
         sa.Column("resource_version", sa.BigInteger, primary_key=True, autoincrement=False),
