@@ -14,11 +14,15 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/localocean serve
 
-# What the tests need from Debian: qemu-img makes real disk images for the disk-format tests.
+# What the tests need from Debian: qemu-img makes real disk images for the disk-format tests;
+# kubectl (Debian's kubernetes-client where none is installed) drives the clusters' APIs.
 system-packages:
 	@command -v qemu-img >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-utils >/dev/null; } || \
 		echo "could not install qemu-utils (qemu-img): its tests will skip, or fail under CI=true"
+	@command -v kubectl >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null; } || \
+		echo "could not install kubernetes-client (kubectl): its tests will skip, or fail under CI=true"
 
 test: $(STAMP) system-packages
 	$(BIN)/ruff check src tests bench

@@ -442,9 +442,19 @@ def _foreground(kube: Kube, resource: Any, obj: Obj) -> None:
 # Workloads
 
 
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
 def template_hash(template: Obj) -> str:
-    """A short stable hash of a pod template (the pod-template-hash label)."""
-    digest = hashlib.sha256(orjson.dumps(template, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    """A short stable hash of a pod template (the pod-template-hash label). Null fields count
+    as absent, as in the Go structs clients send (`creationTimestamp: null`)."""
+    canonical = orjson.dumps(_without_nulls(template), option=orjson.OPT_SORT_KEYS)
+    digest = hashlib.sha256(canonical).hexdigest()
     alphabet = "bcdfghjklmnpqrstvwxz2456789"
     number = int(digest[:16], 16)
     text = ""
@@ -659,6 +669,9 @@ def _deployment_status(kube: Kube, d: Obj, new: Obj, old: list[Obj], replicas: i
             status.pop(key)
     changed = copy.deepcopy(d)
     changed["status"] = status
+    # The deployment carries its current revision, as `kubectl describe` shows it.
+    annotations = changed["metadata"].setdefault("annotations", {})
+    annotations[REVISION] = str(_revision(new))
     _save_if_changed(kube, "apps", "deployments", d, changed)
 
 
@@ -1517,10 +1530,9 @@ def run_pod(kube: Kube, payload: dict[str, Any]) -> None:
             f"Started container {container.get('name')}",
             "kubelet",
         )
+    # Only a Job's pods run to completion; any other container "serves" until deleted.
     owners = {ref.get("kind") for ref in _meta(saved).get("ownerReferences") or []}
-    if "Job" in owners or (
-        changed["spec"].get("restartPolicy") in ("Never", "OnFailure") and not owners
-    ):
+    if "Job" in owners:
         kube.finishing.append(_pod_key(saved))
 
 
