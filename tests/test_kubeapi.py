@@ -105,12 +105,20 @@ def kubectl_path() -> str:
 class Cluster:
     """A LocalOcean cluster and its Kubernetes API, as its kubeconfig reaches it."""
 
-    def __init__(self, http: httpx.Client, kubectl: str, directory: Path, nodes: int = 2):
+    def __init__(
+        self,
+        http: httpx.Client,
+        kubectl: str,
+        directory: Path,
+        nodes: int = 2,
+        version: str = "latest",
+    ):
         self.http = http
         self.kubectl_path = kubectl
         self.directory = directory
         body = cluster_body(
             name=f"k{os.urandom(3).hex()}",
+            version=version,
             node_pools=[{"name": "pool", "size": "s-2vcpu-4gb", "count": nodes}],
         )
         created = http.post("/v2/kubernetes/clusters", json=body)
@@ -623,6 +631,169 @@ def test_cronjobs_run_on_the_localocean_clock(cluster: Cluster, server) -> None:
     jobs = wait_until(lambda: cluster.json("get", "jobs")["items"], lambda items: len(items) == 1)
     assert jobs[0]["metadata"]["ownerReferences"][0]["name"] == "tick"
     assert cluster.json("get", "cronjob", "tick")["status"]["lastScheduleTime"]
+
+
+def test_patches_finalizers_and_cascades(cluster: Cluster) -> None:
+    path = "/api/v1/namespaces/default/configmaps"
+    with cluster.raw() as api:
+        made = cluster.request(
+            api,
+            "POST",
+            path,
+            json={
+                "metadata": {"generateName": "settings-", "finalizers": ["example.com/keep"]},
+                "data": {"a": "1", "b": "2"},
+            },
+        )
+        assert made.status_code == 201
+        name = made.json()["metadata"]["name"]
+        assert name.startswith("settings-") and len(name) == len("settings-") + 5
+        item = f"{path}/{name}"
+        patched = cluster.request(
+            api,
+            "PATCH",
+            item,
+            content=json.dumps([{"op": "replace", "path": "/data/a", "value": "3"}]),
+            headers={"content-type": "application/json-patch+json"},
+        )
+        assert patched.json()["data"] == {"a": "3", "b": "2"}
+        merged = cluster.request(
+            api,
+            "PATCH",
+            item,
+            content=json.dumps({"data": {"b": None, "c": "4"}}),
+            headers={"content-type": "application/merge-patch+json"},
+        )
+        assert merged.json()["data"] == {"a": "3", "c": "4"}
+        failed = cluster.request(
+            api,
+            "PATCH",
+            item,
+            content=json.dumps([{"op": "test", "path": "/data/a", "value": "9"}]),
+            headers={"content-type": "application/json-patch+json"},
+        )
+        assert failed.status_code == 422
+        # A finalizer holds the object until it is removed.
+        deleting = cluster.request(api, "DELETE", item)
+        assert deleting.status_code == 200 and deleting.json()["metadata"]["deletionTimestamp"]
+        assert cluster.request(api, "GET", item).status_code == 200
+        cluster.request(
+            api,
+            "PATCH",
+            item,
+            content=json.dumps({"metadata": {"finalizers": None}}),
+            headers={"content-type": "application/merge-patch+json"},
+        )
+        assert cluster.request(api, "GET", item).status_code == 404
+        for number in range(3):
+            body = {"metadata": {"name": f"bulk-{number}", "labels": {"bulk": "yes"}}}
+            cluster.request(api, "POST", path, json=body)
+        swept = cluster.request(api, "DELETE", f"{path}?labelSelector=bulk%3Dyes")
+        assert len(swept.json()["items"]) == 3
+        left = cluster.request(api, "GET", f"{path}?labelSelector=bulk").json()["items"]
+        assert left == []
+    # Orphaned replica sets stay without their owner; foreground deletion takes them first.
+    cluster.kubectl("apply", "-f", "-", stdin=APP.split("---\n")[1])
+    cluster.kubectl("rollout", "status", "deployment/web", "--timeout=30s")
+    cluster.kubectl("delete", "deployment", "web", "--cascade=orphan")
+    (orphan,) = cluster.json("get", "replicasets", "-l", "app=web")["items"]
+    assert "ownerReferences" not in orphan["metadata"]
+    assert len(cluster.json("get", "pods", "-l", "app=web")["items"]) == 3
+    cluster.kubectl("delete", "replicaset", orphan["metadata"]["name"], "--cascade=foreground")
+    assert cluster.json("get", "pods", "-l", "app=web")["items"] == []
+
+
+def test_watch_expiry_and_bookmarks(cluster: Cluster, server) -> None:
+    with cluster.raw() as api:
+        listed = cluster.request(api, "GET", "/api/v1/namespaces/default/configmaps").json()
+        version = int(listed["metadata"]["resourceVersion"])
+        with api.stream(
+            "GET",
+            "/api/v1/namespaces/default/configmaps",
+            params={
+                "watch": "1",
+                "resourceVersion": str(version),
+                "allowWatchBookmarks": "true",
+                "timeoutSeconds": "5",
+            },
+            extensions={"sni_hostname": cluster.server_name},
+        ) as watching:
+            cluster.request(
+                api, "POST", "/api/v1/namespaces/default/configmaps",
+                json={"metadata": {"name": "seen"}},
+            )  # fmt: skip
+            first = json.loads(next(watching.iter_lines()))
+        assert first["type"] == "ADDED" and first["object"]["metadata"]["name"] == "seen"
+        # The change log keeps 10 minutes of LocalOcean's clock; a watch from before is Gone.
+        moved = httpx.post(f"{server.url}/_localocean/clock/advance", json={"seconds": 700})
+        assert moved.status_code == 200
+        body = {"metadata": {"name": "after"}}  # the first write after the move compacts
+        cluster.request(api, "POST", "/api/v1/namespaces/default/configmaps", json=body)
+        expired = cluster.request(
+            api,
+            "GET",
+            "/api/v1/namespaces/default/configmaps",
+            params={"watch": "1", "resourceVersion": str(version)},
+        )
+        assert expired.status_code == 410
+        assert expired.json()["reason"] == "Expired"
+
+
+def test_upgrades_show_in_the_api(server, clients, kubectl_path: str, tmp_path: Path) -> None:
+    with clients.http(server.url, new_token()) as http:
+        kube = Cluster(http, kubectl_path, tmp_path, version="1.36")
+        before = json.loads(kube.kubectl("version", "-o", "json"))["serverVersion"]
+        assert before["gitVersion"] == "v1.36.4"
+        upgraded = http.post(
+            f"/v2/kubernetes/clusters/{kube.id}/upgrade", json={"version": "1.37.1-do.0"}
+        )
+        assert upgraded.status_code == 202
+        wait_until(
+            lambda: http.get(f"/v2/kubernetes/clusters/{kube.id}").json()["kubernetes_cluster"],
+            lambda c: c["status"]["state"] == "running" and c["version"] == "1.37.1-do.0",
+        )
+        after = json.loads(kube.kubectl("version", "-o", "json"))["serverVersion"]
+        assert after["gitVersion"] == "v1.37.1"
+        nodes = kube.json("get", "nodes")["items"]
+        assert {n["status"]["nodeInfo"]["kubeletVersion"] for n in nodes} == {"v1.37.1"}
+
+
+ODD_DEPLOYMENTS = [
+    {"metadata": {"name": "a"}, "spec": "x"},
+    {"metadata": [], "spec": {}},
+    {"metadata": {"name": "b"}, "spec": {"replicas": "abc"}},
+    {"metadata": {"name": "c", "labels": {"v": 1}}},
+    [1, 2],
+    {"metadata": {"name": "d"}, "spec": {"template": {"spec": {"containers": "x"}}}},
+    {"metadata": {"name": "e"}, "spec": {"replicas": True}},
+]
+
+
+@pytest.mark.parametrize("body", ODD_DEPLOYMENTS, ids=range(len(ODD_DEPLOYMENTS)))
+def test_odd_bodies_get_kubernetes_answers(cluster: Cluster, body: Any) -> None:
+    path = "/apis/apps/v1/namespaces/default/deployments"
+    with cluster.raw() as api:
+        answer = cluster.request(api, "POST", path, json=body)
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["kind"] == "Status" and answer.json()["reason"] == "BadRequest"
+        assert cluster.request(api, "GET", path).json()["items"] == []
+
+
+def test_unknown_fields_are_dropped_or_refused(cluster: Cluster) -> None:
+    config = {"metadata": {"name": "c"}, "data": {"a": "1"}, "extra": {"x": 1}}
+    path = "/api/v1/namespaces/default/configmaps"
+    with cluster.raw() as api:
+        strict = cluster.request(api, "POST", f"{path}?fieldValidation=Strict", json=config)
+        assert strict.status_code == 400
+        assert strict.json()["message"] == 'strict decoding error: unknown field "extra"'
+        warned = cluster.request(api, "POST", path, json=config)
+        assert warned.status_code == 201 and "extra" not in warned.json()
+        assert warned.headers["warning"] == '299 - "unknown field \\"extra\\""'
+    refused = cluster.kubectl(
+        "apply", "-f", "-", stdin=json.dumps({**config, "apiVersion": "v1", "kind": "ConfigMap",
+                                               "metadata": {"name": "d"}}), check=False
+    )  # fmt: skip
+    assert 'unknown field "extra"' in refused
 
 
 def test_python_client(cluster: Cluster) -> None:

@@ -70,6 +70,9 @@ class Kube:
     # Pods bound (and run-to-completion pods started) in this transaction, for their kubelets.
     starting: list[dict[str, str]] = field(default_factory=list)
     finishing: list[dict[str, str]] = field(default_factory=list)
+    # The request's fieldValidation, and the warnings its objects earned (unknown fields).
+    validation: str = "Warn"
+    warnings: list[str] = field(default_factory=list)
     _resources: list[Resource] | None = None
 
     @property
@@ -262,9 +265,16 @@ class Kube:
 
     # The API verbs, with their checks
 
+    def read_object(self, resource: Resource, obj: Any) -> Obj:
+        """`obj` as the API server reads a request body (see decoding.py)."""
+        from localocean.areas.kubeapi import decoding
+
+        read, warnings = decoding.read(resource, obj, self.validation)
+        self.warnings.extend(warnings)
+        return read
+
     def create(self, resource: Resource, namespace: str, obj: Obj, manager: str) -> Obj:
-        if not isinstance(obj, dict):
-            raise bad_request("the body of the request was not a Kubernetes object")
+        obj = self.read_object(resource, obj)
         self._check_type(resource, obj)
         metadata = obj.get("metadata")
         if not isinstance(metadata, dict):
@@ -386,8 +396,7 @@ class Kube:
     ) -> Obj:
         """Replace an object (or its status); `record`: take ownership of the changed fields
         as an Update (server-side apply has recorded its own)."""
-        if not isinstance(obj, dict) or not isinstance(obj.get("metadata", {}), dict):
-            raise bad_request("the body of the request was not a Kubernetes object")
+        obj = self.read_object(resource, obj)
         self._check_type(resource, obj)
         current = current if current is not None else self.require(resource, namespace, name)
         metadata = obj.setdefault("metadata", {})

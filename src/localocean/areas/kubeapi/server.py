@@ -15,7 +15,7 @@ import copy
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -73,6 +73,7 @@ class Request:
     content_type: str
     user_agent: str
     body: bytes = b""
+    warnings: list[str] = field(default_factory=list)
 
     def flag(self, name: str) -> bool:
         return self.query.get(name, "").lower() in ("1", "true")
@@ -106,19 +107,24 @@ def _status_body(code: int, reason: str, message: str) -> bytes:
     return orjson.dumps(KubeError(code, reason, message).status())
 
 
-async def _respond(send: Send, status: int, body: Any, content_type: bytes = JSON) -> None:
+async def _respond(
+    send: Send,
+    status: int,
+    body: Any,
+    content_type: bytes = JSON,
+    warnings: list[str] | None = None,
+) -> None:
     data = body if isinstance(body, bytes) else orjson.dumps(body)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", b"%d" % len(data)),
-                (b"cache-control", b"no-cache, private"),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", content_type),
+        (b"content-length", b"%d" % len(data)),
+        (b"cache-control", b"no-cache, private"),
+    ]
+    # What kubectl prints as "Warning: ..." (RFC 7234 warning code 299).
+    for warning in warnings or ():
+        text = warning.replace("\\", "\\\\").replace('"', '\\"')
+        headers.append((b"warning", f'299 - "{text}"'.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
 
 
@@ -269,13 +275,18 @@ class KubeServer:
 
         return await self.db.read(run)
 
-    async def _write(self, cluster_id: str, work: Callable[[Kube], Any]) -> Any:
+    async def _write(
+        self, cluster_id: str, work: Callable[[Kube], Any], request: Request | None = None
+    ) -> Any:
         lifecycle = self.services.lifecycle
 
         def change() -> Any:
             with self.db.transaction() as connection:
                 cluster = self._cluster(connection, cluster_id)
                 kube = Kube(connection, cluster, lifecycle, self.services.clock.now())
+                if request is not None:
+                    kube.validation = request.query.get("fieldValidation") or "Warn"
+                    request.warnings = kube.warnings
                 result = work(kube)
                 controllers.reconcile(kube)
                 if kube.changes:
@@ -399,11 +410,11 @@ class KubeServer:
             raise method_not_allowed()
         try:
             status, result = await self._write(
-                request.cluster_id, lambda kube: handler(kube, request, target)
+                request.cluster_id, lambda kube: handler(kube, request, target), request
             )
         except DryRun as dry:
             status, result = dry.result
-        await _respond(send, status, result)
+        await _respond(send, status, result, warnings=request.warnings)
 
     def _render(
         self,
@@ -790,8 +801,7 @@ class KubeServer:
         manager = request.query.get("fieldManager")
         if not manager:
             raise bad_request("PATCH, application/apply-patch+yaml requests must set fieldManager")
-        if not isinstance(body, dict):
-            raise bad_request("the applied configuration is not an object")
+        body = kube.read_object(resource, body)
         metadata = body.setdefault("metadata", {})
         if metadata.get("name") not in (None, target.name):
             raise bad_request(

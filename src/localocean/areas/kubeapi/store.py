@@ -111,7 +111,11 @@ TABLES = (kube_clusters, kube_objects, kube_changes)
 
 # Changes older than this (LocalOcean's clock) leave the log; kube-apiserver keeps about as much.
 CHANGE_RETENTION = 600.0
+# The log is compacted every thousand versions, and on the first write a minute (of
+# LocalOcean's clock) after this process last did.
 COMPACT_EVERY = 1000
+COMPACT_SECONDS = 60.0
+_last_compaction = [0.0]
 
 _KEY = (
     (kube_objects.c.cluster_id == bindparam("cluster_id"))
@@ -394,7 +398,8 @@ def _log(
             "created_at": now,
         },
     )
-    if version % COMPACT_EVERY == 0:
+    if version % COMPACT_EVERY == 0 or now - _last_compaction[0] >= COMPACT_SECONDS:
+        _last_compaction[0] = now
         compact(connection, now)
 
 
