@@ -103,18 +103,26 @@ class _Reader:
             "date-time": isinstance(item, str),
             "byte": isinstance(item, str),
             "quantity": isinstance(item, str) or _is_number(item),
-            "integer": (isinstance(item, int)
-            and not isinstance(item, bool))
-            or (isinstance(item, float)
-            and item.is_integer()),
+            "integer": (isinstance(item, int) and not isinstance(item, bool))
+            or (isinstance(item, float) and item.is_integer()),
             "number": _is_number(item),
             "boolean": isinstance(item, bool),
             "int-or-string": isinstance(item, str)
-            or (isinstance(item, int)
-            and not isinstance(item, bool)),
+            or (isinstance(item, int) and not isinstance(item, bool)),
         }.get(notation, True)
         if not ok:
             self.refuse(item, where, _GO_TYPES.get(notation, notation))
+        if notation == "quantity" and isinstance(item, str):
+            from localocean.areas.kubeapi import quantity
+
+            try:
+                quantity.parse(item)
+            except ValueError as exc:
+                raise bad_request(
+                    f'{self.kind} in version "{self.version}" cannot be handled as a '
+                    f"{self.kind}: quantities must match the regular expression "
+                    "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+                ) from exc
         if notation == "integer" and isinstance(item, float):
             return int(item)
         return item

@@ -489,7 +489,7 @@ class KubeServer:
             found = kube.list(resource, namespace)
         items = [obj for obj in found if label_match(obj) and field_match(obj)]
         meta: Obj = {"resourceVersion": str(version)}
-        limit_text = request.query.get("limit", "")
+        limit_text = _limit(request)
         start = request.query.get("continue", "")
         if start:
             after, listed_at = self._continue_from(kube, start)
@@ -537,7 +537,7 @@ class KubeServer:
             rows = [row for row in rows if (row[0], row[1]) > after]
             meta["resourceVersion"] = str(listed_at)
             version = listed_at
-        limit_text = request.query.get("limit", "")
+        limit_text = _limit(request)
         if limit_text.isdigit() and 0 < int(limit_text) < len(rows):
             limit = int(limit_text)
             meta["remainingItemCount"] = len(rows) - limit
@@ -839,8 +839,9 @@ class KubeServer:
         options: Obj = {}
         if request.body.strip():
             parsed = self._body(request)
-            if isinstance(parsed, dict):
-                options = parsed
+            if not isinstance(parsed, dict):
+                raise bad_request("the body of the request was not DeleteOptions")
+            options = parsed
         propagation = (
             options.get("propagationPolicy")
             or request.query.get("propagationPolicy")
@@ -900,6 +901,13 @@ class KubeServer:
                 "items": [_as_version(obj, resource) for obj in deleted],
             },
         )
+
+
+def _limit(request: Request) -> str:
+    text = request.query.get("limit", "")
+    if text and not text.lstrip("-").isdigit():
+        raise bad_request(f'strconv.ParseInt: parsing "{text}": invalid syntax')
+    return text
 
 
 def _continue_token(version: int, namespace: str, name: str) -> str:
