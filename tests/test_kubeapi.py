@@ -196,7 +196,7 @@ def wait_until(read, done, seconds: float = 20.0):
     return value
 
 
-def test_kubeconfig_reaches_the_cluster_api(cluster: Cluster) -> None:
+def test_kubeconfig_reaches_the_cluster_api(cluster: Cluster, server) -> None:
     version = json.loads(cluster.kubectl("version", "-o", "json"))["serverVersion"]
     assert version["gitVersion"] == "v1.37.1" and version["minor"] == "37"
     pools = cluster.http.get(f"/v2/kubernetes/clusters/{cluster.id}/node_pools").json()
@@ -232,6 +232,11 @@ def test_kubeconfig_reaches_the_cluster_api(cluster: Cluster) -> None:
     cilium = cluster.json("-n", "kube-system", "get", "daemonset", "cilium")
     assert cilium["status"]["numberReady"] == 2
     assert cluster.json("get", "serviceaccount", "default")["metadata"]["name"] == "default"
+    # `localocean status` counts them.
+    account = cluster.http.get("/v2/account").json()["account"]["uuid"]
+    summary = httpx.get(f"{server.url}/_localocean/status").json()["accounts"]
+    (mine,) = [entry for entry in summary if entry["uuid"] == account]
+    assert mine["kubernetes objects"] > 40
 
 
 def test_tokens_and_cluster_states(cluster: Cluster, server) -> None:

@@ -67,6 +67,7 @@ AREA = Area(
         NAMESPACE_CLEANUP: Durations(fast=0.5, realistic=5.0),
     },
     recurring=(CRONJOB_RUN,),
+    counts={"kubernetes objects": store.OBJECTS_PER_ACCOUNT},
     mounts={"/k8s/{cluster_id}": _mount},
     virtual_hosts={".k8s.ondigitalocean.com": "/k8s/{name}"},
     tls=_tls,

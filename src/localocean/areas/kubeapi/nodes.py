@@ -224,8 +224,8 @@ def sync(kube: Kube, rows: list[Row[Any]], seen: str) -> None:
         changed["spec"] = {**current.get("spec", {}), **made["spec"]}
         if "taints" not in made["spec"]:
             changed["spec"].pop("taints", None)
-        if "unschedulable" not in made["spec"]:
-            changed["spec"].pop("unschedulable", None)
+        # A cordon (kubectl cordon) stays; labels and taints follow the pool, as DOKS keeps
+        # them in step with the pool's settings.
         status = changed["status"]
         for key in ("capacity", "allocatable", "addresses", "nodeInfo"):
             status[key] = made["status"][key]

@@ -30,6 +30,7 @@ from sqlalchemy import (
     update,
 )
 
+from localocean.areas.kubernetes.store import clusters
 from localocean.core.db import next_id
 from localocean.core.query import Query, Write
 from localocean.core.tables import Json, counters, metadata
@@ -108,6 +109,13 @@ kube_changes = Table(
 )
 
 TABLES = (kube_clusters, kube_objects, kube_changes)
+
+# `localocean status`: the Kubernetes objects of each account's clusters.
+OBJECTS_PER_ACCOUNT = (
+    select(clusters.c.account_id, func.count())
+    .select_from(kube_objects.join(clusters, clusters.c.id == kube_objects.c.cluster_id))
+    .group_by(clusters.c.account_id)
+)
 
 # Changes older than this (LocalOcean's clock) leave the log; kube-apiserver keeps about as much.
 CHANGE_RETENTION = 600.0
