@@ -391,6 +391,17 @@ def test_custom_resources(cluster: Cluster) -> None:
     cluster.kubectl("apply", "-f", "-", stdin=widget.replace("size: 3", "size: 5"))
     assert cluster.json("get", "wg", "w1")["spec"]["size"] == 5
     assert "widgets" in cluster.kubectl("api-resources", "--api-group=example.com")
+    # The CRD's schema: wrong types are refused, unknown fields pruned (or refused by kubectl's
+    # strict validation).
+    wrong = cluster.kubectl(
+        "apply", "-f", "-", stdin=widget.replace("size: 3", 'size: "big"'), check=False
+    )
+    assert 'spec.size: Invalid value: "string": spec.size in body must be of type integer' in wrong
+    extra = widget.replace("size: 3", "size: 3\n  color: red").replace("w1", "w2")
+    refused = cluster.kubectl("apply", "-f", "-", stdin=extra, check=False)
+    assert 'unknown field "spec.color"' in refused
+    cluster.kubectl("apply", "--validate=false", "-f", "-", stdin=extra)
+    assert cluster.json("get", "widget", "w2")["spec"] == {"size": 3}
     explained = cluster.kubectl("explain", "widgets.spec")
     assert "size" in explained
     cluster.kubectl("delete", "crd", "widgets.example.com")

@@ -141,7 +141,7 @@ def read(resource: Resource, obj: Any, validation: str) -> tuple[dict[str, Any],
         reader = _Reader(resource.kind, resource.version, {})
         reader.refuse(obj["metadata"], "metadata", "v1.ObjectMeta")
     if resource.custom:
-        return obj, []
+        return _custom(resource, obj, validation)
     models = _models()
     name = schema_name(resource.group, resource.version, resource.kind)
     if name not in models:
@@ -152,3 +152,178 @@ def read(resource: Resource, obj: Any, validation: str) -> tuple[dict[str, Any],
     if unknown and validation == "Strict":
         raise bad_request("strict decoding error: " + ", ".join(unknown))
     return kept, unknown if validation != "Ignore" else []
+
+
+# Custom resources: the CRD version's structural schema prunes and validates them.
+
+Causes = list[tuple[str, str, str]]
+_TYPES: dict[str, Any] = {
+    "string": str,
+    "boolean": bool,
+    "object": dict,
+    "array": list,
+}
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return _is_number(value)
+    expected = _TYPES.get(kind)
+    return expected is None or isinstance(value, expected)
+
+
+def _openapi_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else "null"
+
+
+def _shown(value: Any) -> str:
+    import json
+
+    return json.dumps(value) if isinstance(value, str) else str(value)
+
+
+class _Structural:
+    """Pruning and validation against an OpenAPI v3 schema, as kube-apiserver does for custom
+    resources: unknown fields go (unless x-kubernetes-preserve-unknown-fields), types, enums,
+    required fields, bounds and lengths are checked."""
+
+    def __init__(self) -> None:
+        self.causes: Causes = []
+        self.unknown: list[str] = []
+
+    def walk(self, schema: Any, value: Any, where: str) -> Any:
+        if not isinstance(schema, dict) or value is None:
+            return value
+        if schema.get("x-kubernetes-int-or-string"):
+            if not (isinstance(value, str) or _type_ok("integer", value)):
+                self.invalid(where, value, "in body must be of type int-or-string")
+            return value
+        kind = schema.get("type")
+        if kind and not _type_ok(kind, value):
+            given = _openapi_type(value)
+            self.causes.append(
+                (where, "FieldValueTypeInvalid",
+                 f'Invalid value: "{given}": {where} in body must be of type {kind}: "{given}"')
+            )  # fmt: skip
+            return value
+        if "enum" in schema and value not in schema["enum"]:
+            supported = ", ".join(_shown(v) for v in schema["enum"])
+            self.causes.append(
+                (where, "FieldValueNotSupported",
+                 f"Unsupported value: {_shown(value)}: supported values: {supported}")
+            )  # fmt: skip
+        self.bounds(schema, value, where)
+        if isinstance(value, dict):
+            return self.object(schema, value, where)
+        if isinstance(value, list) and isinstance(schema.get("items"), dict):
+            return [
+                self.walk(schema["items"], item, f"{where}[{i}]") for i, item in enumerate(value)
+            ]
+        return value
+
+    def object(self, schema: dict[str, Any], value: dict[str, Any], where: str) -> Any:
+        properties = schema.get("properties") or {}
+        extra = schema.get("additionalProperties")
+        keep_unknown = bool(schema.get("x-kubernetes-preserve-unknown-fields"))
+        kept: dict[str, Any] = {}
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else key
+            if key in properties:
+                kept[key] = self.walk(properties[key], item, path)
+            elif isinstance(extra, dict):
+                kept[key] = self.walk(extra, item, path)
+            elif extra is True or keep_unknown or (not where and key in _ALWAYS):
+                kept[key] = item
+            else:
+                self.unknown.append(path)
+        for key in schema.get("required") or []:
+            if key not in value:
+                path = f"{where}.{key}" if where else key
+                self.causes.append((path, "FieldValueRequired", "Required value"))
+        return kept
+
+    def bounds(self, schema: dict[str, Any], value: Any, where: str) -> None:
+        if _is_number(value):
+            if "minimum" in schema and value < schema["minimum"]:
+                self.invalid(
+                    where, value, f"in body should be greater than or equal to {schema['minimum']}"
+                )
+            if "maximum" in schema and value > schema["maximum"]:
+                self.invalid(
+                    where, value, f"in body should be less than or equal to {schema['maximum']}"
+                )
+        if isinstance(value, str):
+            if "maxLength" in schema and len(value) > schema["maxLength"]:
+                self.causes.append(
+                    (
+                        where,
+                        "TooLong",
+                        f"Too long: may not be more than {schema['maxLength']} bytes",
+                    )
+                )
+            if "minLength" in schema and len(value) < schema["minLength"]:
+                self.invalid(
+                    where, value, f"in body should be at least {schema['minLength']} chars long"
+                )
+            if "pattern" in schema:
+                import re
+
+                try:
+                    matched = re.search(schema["pattern"], value) is not None
+                except re.error:
+                    matched = True
+                if not matched:
+                    self.invalid(where, value, f"in body should match '{schema['pattern']}'")
+        if isinstance(value, list):
+            if "maxItems" in schema and len(value) > schema["maxItems"]:
+                self.causes.append(
+                    (
+                        where,
+                        "TooMany",
+                        f"Too many: {len(value)}: must have at most {schema['maxItems']} items",
+                    )
+                )
+            if "minItems" in schema and len(value) < schema["minItems"]:
+                self.invalid(
+                    where, value, f"in body should have at least {schema['minItems']} items"
+                )
+
+    def invalid(self, where: str, value: Any, rule: str) -> None:
+        self.causes.append(
+            (where, "FieldValueInvalid", f"Invalid value: {_shown(value)}: {where} {rule}")
+        )
+
+
+def _custom(
+    resource: Resource, obj: dict[str, Any], validation: str
+) -> tuple[dict[str, Any], list[str]]:
+    from localocean.areas.kubeapi.errors import invalid
+
+    schema = resource.openapi_schema
+    if not isinstance(schema, dict):
+        return obj, []
+    walker = _Structural()
+    # metadata, apiVersion and kind are the API server's, whatever the schema says of them.
+    top = {key: value for key, value in obj.items() if key not in _ALWAYS}
+    kept = walker.walk(dict(schema), top, "")
+    if walker.causes:
+        name = str(obj.get("metadata", {}).get("name", ""))
+        raise invalid(resource.kind, resource.group, name, walker.causes)
+    unknown = [f'unknown field "{path}"' for path in walker.unknown]
+    if unknown and validation == "Strict":
+        raise bad_request("strict decoding error: " + ", ".join(unknown))
+    result = {key: obj[key] for key in _ALWAYS if key in obj}
+    result.update(kept if isinstance(kept, dict) else {})
+    return result, unknown if validation != "Ignore" else []
