@@ -922,3 +922,30 @@ def _proxied_cluster(do: Any) -> tuple[dict[str, Any], str]:
     )["kubernetes_cluster"]
     endpoint = do.kubernetes.get_cluster(created["id"])["kubernetes_cluster"]["endpoint"]
     return created, endpoint
+
+
+def test_a_provisioning_cluster_has_no_api_yet(start_server, clients, tmp_path: Path) -> None:
+    server = start_server("--timing", "manual")
+    with clients.http(server.url, new_token()) as http:
+        created = http.post("/v2/kubernetes/clusters", json=cluster_body(name="later"))
+        cluster_id = created.json()["kubernetes_cluster"]["id"]
+        config = yaml.safe_load(http.get(f"/v2/kubernetes/clusters/{cluster_id}/kubeconfig").text)
+        entry = config["clusters"][0]["cluster"]
+        context = ssl.create_default_context(
+            cadata=base64.b64decode(entry["certificate-authority-data"]).decode()
+        )
+        token = config["users"][0]["user"]["token"]
+        with httpx.Client(
+            base_url=entry["server"],
+            verify=context,
+            headers={"Authorization": f"Bearer {token}"},
+        ) as api:
+
+            def version() -> httpx.Response:
+                return api.get("/version", extensions={"sni_hostname": entry["tls-server-name"]})
+
+            early = version()
+            assert early.status_code == 503
+            assert early.json()["reason"] == "ServiceUnavailable"
+            assert httpx.post(f"{server.url}/_localocean/clock/settle").status_code == 200
+            assert version().status_code == 200
