@@ -30,6 +30,7 @@ POD_START = "kube.pod.start"
 POD_FINISH = "kube.pod.finish"
 NAMESPACE_CLEANUP = "kube.namespace.cleanup"
 CRONJOB_RUN = "kube.cronjob.run"
+RESYNC = "kube.resync"
 
 
 def _handler(kind: str) -> Any:
@@ -59,7 +60,8 @@ AREA = Area(
     "kubeapi",
     tables=store.TABLES,
     transitions={
-        kind: _handler(kind) for kind in (POD_START, POD_FINISH, NAMESPACE_CLEANUP, CRONJOB_RUN)
+        kind: _handler(kind)
+        for kind in (POD_START, POD_FINISH, NAMESPACE_CLEANUP, CRONJOB_RUN, RESYNC)
     },
     durations={
         POD_START: Durations(fast=1.0, realistic=6.0),

@@ -15,6 +15,7 @@ import copy
 import hashlib
 import ipaddress
 import math
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,15 +24,25 @@ import orjson
 from sqlalchemy import Connection, Row
 
 from localocean.areas.kubeapi import cron, quantity, store
-from localocean.areas.kubeapi.objects import Kube, Obj, is_owned_by, owner_reference, random_suffix
+from localocean.areas.kubeapi.objects import (
+    Change,
+    Kube,
+    Obj,
+    is_owned_by,
+    owner_reference,
+    random_suffix,
+)
 from localocean.areas.kubeapi.selectors import map_match, selector_match
 
 if TYPE_CHECKING:
     from localocean.core.lifecycle import Lifecycle
 
-from localocean.areas.kubeapi import CRONJOB_RUN, NAMESPACE_CLEANUP, POD_FINISH, POD_START
+from localocean.areas.kubeapi import CRONJOB_RUN, NAMESPACE_CLEANUP, POD_FINISH, POD_START, RESYNC
 
 MAX_ROUNDS = 200
+BURST = 250  # objects a controller makes for one owner in one transaction
+# Between bursts the server serves requests (transitions run on its event loop).
+BURST_PAUSE = 0.5
 TEMPLATE_HASH = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
 
@@ -98,12 +109,19 @@ def _merge_conditions(old: list[Obj] | None, new: list[Obj]) -> list[Obj]:
     return merged
 
 
+def _terminating(kube: Kube, namespace: str) -> bool:
+    found = kube.get_object("", "namespaces", "", namespace)
+    return found is None or _deleting(found)
+
+
 def record_event(
     kube: Kube, obj: Obj, kind: str, reason: str, message: str, component: str
 ) -> None:
     """A core/v1 Event about `obj` (what `kubectl describe` and `kubectl get events` show)."""
     metadata = _meta(obj)
     namespace = metadata.get("namespace") or "default"
+    if _terminating(kube, namespace):
+        return  # a namespace being deleted takes nothing new
     event: Obj = {
         "metadata": {
             "name": f"{metadata['name']}.{random_suffix(16)}",
@@ -164,10 +182,35 @@ def on_create(kube: Kube, resource: Any, obj: Obj) -> None:
 
 
 def _allocate_service(kube: Kube, obj: Obj) -> None:
+    from localocean.areas.kubeapi.errors import invalid
+
     spec = obj.setdefault("spec", {})
     kind = spec.get("type", "ClusterIP")
+    network = ipaddress.ip_network(str(kube.cluster.service_subnet), strict=False)
+    name = obj["metadata"]["name"]
+    given = spec.get("clusterIP")
+    if given and given != "None":
+        try:
+            inside = ipaddress.ip_address(given) in network
+        except ValueError:
+            inside = False
+        if not inside:
+            raise invalid("Service", "", name, [("spec.clusterIPs", "FieldValueInvalid",
+                f'Invalid value: []string{{"{given}"}}: failed to allocate IP {given}: the '
+                f"provided IP ({given}) is not in the valid range. The range of valid IPs is "
+                f"{network}")])  # fmt: skip
+    taken = {
+        port.get("nodePort")
+        for service in kube.list(_res(kube, "", "services"), None)
+        for port in service.get("spec", {}).get("ports") or []
+        if port.get("nodePort")
+    }
+    for index, port in enumerate(spec.get("ports") or []):
+        if port.get("nodePort") in taken:
+            where = f"spec.ports[{index}].nodePort"
+            message = f"Invalid value: {port['nodePort']}: provided port is already allocated"
+            raise invalid("Service", "", name, [(where, "FieldValueInvalid", message)])
     if kind != "ExternalName" and not spec.get("clusterIP"):
-        network = ipaddress.ip_network(str(kube.cluster.service_subnet), strict=False)
         # .1 is the kubernetes service, .10 the DNS service (bootstrap names them).
         offset = 11 + store.next_service_address(kube.connection, kube.cluster_id)
         address = str(network[offset % (network.num_addresses - 2) + 1])
@@ -203,8 +246,11 @@ class Work:
     cronjobs: set[tuple[str, str]] = field(default_factory=set)
     endpoints: set[str] = field(default_factory=set)  # namespaces
     schedule: bool = False
+    room: bool = False  # capacity may have appeared: pods that did not fit are tried again
     all_daemonsets: bool = False
     new_namespaces: set[str] = field(default_factory=set)
+    emptied: set[str] = field(default_factory=set)  # namespaces something left
+    gone_services: set[tuple[str, str]] = field(default_factory=set)
     claims: set[tuple[str, str]] = field(default_factory=set)
     foreground: list[tuple[Any, Obj]] = field(default_factory=list)
 
@@ -241,6 +287,8 @@ def _route(kube: Kube, work: Work, resource: Any, kind: str, obj: Obj) -> None:
     metadata = _meta(obj)
     namespace, name = metadata.get("namespace", ""), metadata["name"]
     key = (resource.group, resource.plural)
+    if kind == "DELETED" and namespace:
+        work.emptied.add(namespace)
     if kind != "DELETED" and "foregroundDeletion" in (metadata.get("finalizers") or []):
         work.foreground.append((resource, obj))
     for ref in metadata.get("ownerReferences") or []:
@@ -261,12 +309,16 @@ def _route(kube: Kube, work: Work, resource: Any, kind: str, obj: Obj) -> None:
         work.cronjobs.add((namespace, name))
     elif key == ("", "pods"):
         work.endpoints.add(namespace)
-        if kind == "DELETED" or not obj.get("spec", {}).get("nodeName"):
+        if kind == "DELETED":
+            work.schedule = work.room = True  # its room may fit a pod that did not fit before
+        elif not obj.get("spec", {}).get("nodeName"):
             work.schedule = True
     elif key == ("", "services"):
         work.endpoints.add(namespace)
+        if kind == "DELETED":
+            work.gone_services.add((namespace, name))
     elif key == ("", "nodes"):
-        work.schedule = True
+        work.schedule = work.room = True
         work.all_daemonsets = True
     elif key == ("", "namespaces") and kind == "ADDED":
         work.new_namespaces.add(name)
@@ -304,6 +356,16 @@ def _schedule_kubelets(kube: Kube) -> None:
             account_id=kube.cluster.account_id,
         )
         pods.clear()
+    if kube.resyncs:
+        # The server serves requests at least as long as the burst took (transitions run on its
+        # event loop): bursts never take more than half of it.
+        pause = max(BURST_PAUSE, 2 * (time.monotonic() - kube.started))
+        for payload in kube.resyncs:
+            kube.lifecycle.schedule(
+                kube.connection, RESYNC, "kube_object", payload["uid"], "synced", payload,
+                delay=pause, account_id=kube.cluster.account_id,
+            )  # fmt: skip
+        kube.resyncs.clear()
 
 
 def _get(kube: Kube, group: str, plural: str, namespace: str, name: str) -> Obj | None:
@@ -350,9 +412,16 @@ def _run(kube: Kube, work: Work) -> None:
         if found is not None:
             bind_claim(kube, found)
     if work.schedule:
-        schedule(kube)
+        schedule(kube, retry=work.room)
+    for namespace, name in sorted(work.gone_services):
+        found = _get(kube, "", "endpoints", namespace, name)
+        if found is not None:
+            kube.remove(_res(kube, "", "endpoints"), found)
     for namespace in sorted(work.endpoints):
-        endpoints(kube, namespace)
+        if not _terminating(kube, namespace):
+            endpoints(kube, namespace)
+    for namespace in sorted(work.emptied):
+        _finish_namespace(kube, namespace)
 
 
 # Namespaces and deletion
@@ -406,14 +475,25 @@ def _cleanup_namespace(kube: Kube, namespace: str) -> None:
     found = _get(kube, "", "namespaces", "", namespace)
     if found is None or not _deleting(found):
         return
+    # Everything in it is deleted; what has finalizers waits for them, and so does the
+    # namespace (finished when its last object goes: see _finish_namespace).
     for row in store.in_namespace(kube.connection, kube.cluster_id, namespace):
         resource = kube.resource_of(row.api_group, row.resource)
         if resource is None:
             continue
         current = kube.get(resource, namespace, _meta(row.body)["name"])
         if current is not None:
-            current["metadata"].pop("finalizers", None)
-            kube.remove(resource, current, "Background")
+            kube.delete(resource, current, "Background")
+    _finish_namespace(kube, namespace)
+
+
+def _finish_namespace(kube: Kube, namespace: str) -> None:
+    """A terminating namespace goes once nothing is left in it."""
+    found = _get(kube, "", "namespaces", "", namespace)
+    if found is None or not _deleting(found):
+        return
+    if store.in_namespace(kube.connection, kube.cluster_id, namespace):
+        return
     found = copy.deepcopy(found)
     found.get("spec", {}).pop("finalizers", None)
     found["metadata"].pop("finalizers", None)
@@ -473,10 +553,11 @@ def _owned(kube: Kube, owner: Obj, group: str, plural: str) -> list[Obj]:
 
 
 def _scaled(value: Any, total: int, round_up: bool) -> int:
-    if isinstance(value, str) and value.endswith("%"):
-        share = float(value[:-1]) * total / 100
+    """An int-or-percent of `total` (validation refuses anything else)."""
+    if isinstance(value, str) and value.endswith("%") and value[:-1].isdigit():
+        share = int(value[:-1]) * total / 100
         return math.ceil(share) if round_up else math.floor(share)
-    return int(value or 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _ready(pod: Obj) -> bool:
@@ -697,9 +778,62 @@ def _new_pod(kube: Kube, owner: Obj, template: Obj, name: str, extra_labels: dic
     }
     if metadata.get("annotations"):
         pod["metadata"]["annotations"] = metadata["annotations"]
+    pods = _res(kube, "", "pods")
     if name.endswith("-"):
-        pod["metadata"]["name"] = f"{name}{random_suffix()}"
-    return kube.insert(_res(kube, "", "pods"), pod)
+        # Like kube-apiserver's generateName: a random suffix, drawn again if it is taken.
+        for _ in range(20):
+            pod["metadata"]["name"] = f"{name}{random_suffix()}"
+            if kube.get(pods, pod["metadata"]["namespace"], pod["metadata"]["name"]) is None:
+                break
+    return kube.insert(pods, pod)
+
+
+# owner uid -> (when its current burst began, how many it made since): kube-controller-manager
+# is rate-limited too, and the server serves requests between bursts.
+_bursts: dict[str, tuple[float, int]] = {}
+
+
+def _burst(kube: Kube, owner: Obj, missing: int, group: str, plural: str) -> int:
+    """How many of `missing` objects the owner's controller makes now: at most BURST in each
+    BURST_PAUSE of LocalOcean's clock; the rest later (one resync scheduled)."""
+    uid = _meta(owner)["uid"]
+    began, made = _bursts.get(uid, (kube.now, 0))
+    if kube.now - began >= BURST_PAUSE:
+        began, made = kube.now, 0
+    allowed = max(0, min(missing, BURST - made))
+    if missing > allowed and uid not in kube.made_later:
+        kube.made_later.add(uid)
+        resync_later(kube, owner, group, plural)
+    if allowed or uid in _bursts:
+        if len(_bursts) > 10_000:
+            _bursts.clear()
+        _bursts[uid] = (began, made + allowed)
+    return allowed
+
+
+def resync_later(kube: Kube, obj: Obj, group: str, plural: str) -> None:
+    """Go on with `obj` in a transaction of its own (a controller makes at most BURST objects
+    per transaction, as kube-controller-manager creates pods in bursts); scheduled when the
+    reconcile ends, so the pause can follow how long this burst took."""
+    kube.resyncs.append(
+        {
+            "cluster_id": kube.cluster_id,
+            "group": group,
+            "resource": plural,
+            "namespace": _meta(obj).get("namespace", ""),
+            "name": _meta(obj)["name"],
+            "uid": _meta(obj)["uid"],
+        }
+    )
+
+
+def _resync(kube: Kube, payload: dict[str, Any]) -> None:
+    resource = kube.resource_of(payload["group"], payload["resource"])
+    if resource is None:
+        return
+    found = kube.get(resource, payload["namespace"], payload["name"])
+    if found is not None:
+        kube.changes.append(Change(resource, "MODIFIED", found))
 
 
 def _pod_order(pod: Obj) -> tuple[int, int, str]:
@@ -718,17 +852,18 @@ def replicaset(kube: Kube, rs: Obj) -> None:
     template = rs["spec"].get("template", {})
     if len(pods) < wanted:
         created = []
-        for _ in range(wanted - len(pods)):
+        for _ in range(_burst(kube, rs, wanted - len(pods), "apps", "replicasets")):
             created.append(_new_pod(kube, rs, template, f"{_meta(rs)['name']}-", {}))
         pods.extend(created)
-        record_event(
-            kube,
-            rs,
-            "Normal",
-            "SuccessfulCreate",
-            f"Created pod: {_meta(created[-1])['name']}",
-            "replicaset-controller",
-        )
+        if created:
+            record_event(
+                kube,
+                rs,
+                "Normal",
+                "SuccessfulCreate",
+                f"Created pod: {_meta(created[-1])['name']}",
+                "replicaset-controller",
+            )
     elif len(pods) > wanted:
         pods.sort(
             key=lambda p: (_pod_order(p)[0], _meta(p).get("creationTimestamp", "")),
@@ -978,7 +1113,7 @@ def job(kube: Kube, j: Obj) -> None:
         "controller-uid": _meta(j)["uid"],
         "job-name": name,
     }
-    for _ in range(max(0, wanted_active - len(active))):
+    for _ in range(_burst(kube, j, max(0, wanted_active - len(active)), "batch", "jobs")):
         active.append(_new_pod(kube, j, spec.get("template", {}), f"{name}-", labels))
     status.setdefault("startTime", kube.stamp)
     status["active"] = len(active)
@@ -1286,14 +1421,14 @@ def _allocatable(node: Obj) -> tuple[float, float, float]:
     )
 
 
-def schedule(kube: Kube) -> None:
+def schedule(kube: Kube, retry: bool = True) -> None:
     """Bind every pending pod to a node that fits it (resources, node selectors and affinity,
     taints), spreading pods across nodes; a pod that fits nowhere stays Pending with the
     scheduler's reason."""
     pods_resource = _res(kube, "", "pods")
     pending = [
         p
-        for p in store.unbound_pods(kube.connection, kube.cluster_id)
+        for p in store.unbound_pods(kube.connection, kube.cluster_id, retry)
         if p.get("status", {}).get("phase", "Pending") == "Pending"
     ]
     if not pending:
@@ -1729,6 +1864,7 @@ HANDLERS = {
         lambda kube, payload: _cleanup_namespace(kube, payload["namespace"])
     ),
     CRONJOB_RUN: _handler(run_cronjob),
+    RESYNC: _handler(_resync),
 }
 
 

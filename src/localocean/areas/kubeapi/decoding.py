@@ -21,6 +21,13 @@ _GO_TYPES = {
     "byte": "[]uint8",
     "int-or-string": "intstr.IntOrString",
 }
+# Integer fields of the built-in kinds that are int32 in Go (the rest are int64).
+_INT32 = {
+    "replicas", "port", "containerPort", "hostPort", "nodePort", "targetPort", "minReadySeconds",
+    "revisionHistoryLimit", "progressDeadlineSeconds", "parallelism", "completions",
+    "backoffLimit", "priority", "weight", "defaultMode", "mode", "successfulJobsHistoryLimit",
+    "failedJobsHistoryLimit", "minReplicas", "maxReplicas", "partition", "number",
+}  # fmt: skip
 # Fields every object has whatever its model says.
 _ALWAYS = {"apiVersion", "kind", "metadata"}
 
@@ -124,7 +131,18 @@ class _Reader:
                     "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
                 ) from exc
         if notation == "integer" and isinstance(item, float):
-            return int(item)
+            item = int(item)
+        if (notation == "integer" and not -(2**63) <= item < 2**63) or (
+            notation == "integer"
+            and where.rsplit(".", 1)[-1] in _INT32
+            and not -(2**31) <= item < 2**31
+        ):
+            go_type = "int32" if where.rsplit(".", 1)[-1] in _INT32 else "int64"
+            raise bad_request(
+                f'{self.kind} in version "{self.version}" cannot be handled as a {self.kind}: '
+                f"json: cannot unmarshal number {item} into Go struct field {self.kind}.{where} "
+                f"of type {go_type}"
+            )
         return item
 
 

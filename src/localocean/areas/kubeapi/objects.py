@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import re
 import secrets
+import time
 import uuid
 from dataclasses import dataclass, field
 from time import gmtime, strftime
@@ -70,6 +71,11 @@ class Kube:
     # Pods bound (and run-to-completion pods started) in this transaction, for their kubelets.
     starting: list[dict[str, str]] = field(default_factory=list)
     finishing: list[dict[str, str]] = field(default_factory=list)
+    # Owners whose controllers go on later (controllers work in bursts), and when this
+    # transaction's work began (monotonic seconds).
+    made_later: set[str] = field(default_factory=set)
+    resyncs: list[dict[str, str]] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
     # The request's fieldValidation, and the warnings its objects earned (unknown fields).
     validation: str = "Warn"
     warnings: list[str] = field(default_factory=list)
@@ -318,7 +324,15 @@ class Kube:
 
     def _check_type(self, resource: Resource, obj: Obj) -> None:
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
-        group = str(api_version or "").rpartition("/")[0]
+        group, _, version = str(api_version or "").rpartition("/")
+        if api_version and (
+            (group, version) != (resource.group, resource.version)
+            and self.resource(group, version, resource.plural) is None
+        ):
+            raise bad_request(
+                f"the API version in the data ({api_version}) does not match the expected API "
+                f"version ({resource.api_version})"
+            )
         if api_version and kind and (group != resource.group or kind != resource.kind):
             raise bad_request(
                 f"the API version in the data ({api_version}) does not match the expected API "
@@ -405,6 +419,18 @@ class Kube:
                 f"the name of the object ({metadata.get('name')}) does not match the name on "
                 f"the URL ({name})"
             )
+        if resource.namespaced and metadata.get("namespace") not in (None, "", namespace):
+            raise bad_request(
+                "the namespace of the provided object does not match the namespace sent on the "
+                "request"
+            )
+        uid = metadata.get("uid")
+        if uid and uid != current["metadata"]["uid"]:
+            raise KubeError(
+                409, "Conflict",
+                f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+                f"{current['metadata']['uid']}",
+            )  # fmt: skip
         wanted = metadata.get("resourceVersion")
         if check_version and wanted and wanted != current["metadata"]["resourceVersion"]:
             raise conflict(resource.plural, resource.group, name)
@@ -413,6 +439,11 @@ class Kube:
         if subresource == "status":
             merged = copy.deepcopy(current)
             merged["status"] = obj.get("status", {})
+        elif subresource == "finalize":  # a namespace's spec.finalizers, nothing else
+            merged = copy.deepcopy(current)
+            merged.setdefault("spec", {})["finalizers"] = (obj.get("spec") or {}).get(
+                "finalizers"
+            ) or []
         else:
             merged = copy.deepcopy(obj)
             kept = current["metadata"]
@@ -455,6 +486,13 @@ def controllers_keep(resource: Resource, previous: Obj, merged: Obj) -> None:
         for key in ("clusterIP", "clusterIPs"):
             if key in old_spec and not new_spec.get(key):
                 new_spec[key] = old_spec[key]
+        if old_spec.get("clusterIP") and new_spec.get("clusterIP") != old_spec["clusterIP"]:
+            raise invalid(
+                "Service", "", previous["metadata"]["name"],
+                [("spec.clusterIPs[0]", "FieldValueInvalid",
+                  f'Invalid value: []string{{"{new_spec.get("clusterIP")}"}}: may not change '
+                  "once set")],
+            )  # fmt: skip
         old_ports = {p.get("port"): p.get("nodePort") for p in old_spec.get("ports") or []}
         for port in new_spec.get("ports") or []:
             if "nodePort" not in port and old_ports.get(port.get("port")):

@@ -43,6 +43,7 @@ def labels(text: str | None) -> Match:
         compared = _COMPARE.match(part)
         if compared:
             key, op, value = compared.groups()
+            _check_label(key, [value], part)
             tests.append((key, "!=" if op == "!=" else "=", {value}))
             continue
         in_set = _SET.match(part)
@@ -53,8 +54,15 @@ def labels(text: str | None) -> Match:
             if negated:
                 raise bad_request(f"unable to parse requirement: {part.strip()!r}")
             members = {v.strip() for v in values.split(",") if v.strip()}
+            if not members:
+                raise bad_request(
+                    "unable to parse requirement: values: Invalid value: []: for 'in', "
+                    "'notin' operators, values set can't be empty"
+                )
+            _check_label(key, list(members), part)
             tests.append((key, op, members))
         else:
+            _check_label(key, [], part)
             tests.append((key, "!exists" if negated else "exists", set()))
 
     def match(obj: dict[str, Any]) -> bool:
@@ -76,6 +84,61 @@ def _holds(found: dict[str, str], key: str, op: str, values: set[str]) -> bool:
     if op == "exists":
         return key in found
     return key not in found
+
+
+def _check_label(key: str, values: list[str], part: str) -> None:
+    from localocean.areas.kubeapi.validation import label_value_error, qualified_name_error
+
+    problem = qualified_name_error(key)
+    if problem:
+        raise bad_request(f'unable to parse requirement: key: Invalid value: "{key}": {problem}')
+    for value in values:
+        problem = label_value_error(value)
+        if problem:
+            raise bad_request(
+                f'unable to parse requirement: values[0][{key}]: Invalid value: "{value}": '
+                f"{problem}"
+            )
+
+
+# Fields each kind can be selected by, beside metadata.name and metadata.namespace (what
+# kube-apiserver indexes); custom resources: those two only.
+FIELDS: dict[tuple[str, str], set[str]] = {
+    ("", "pods"): {
+        "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+        "spec.hostNetwork", "status.phase", "status.podIP", "status.podIPs",
+        "status.nominatedNodeName",
+    },
+    ("", "events"): {
+        "involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+        "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
+        "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type",
+    },
+    ("events.k8s.io", "events"): {
+        "involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+        "involvedObject.uid", "reason", "reportingComponent", "source", "type", "regarding.kind",
+        "regarding.name", "regarding.namespace", "regarding.uid",
+    },
+    ("", "secrets"): {"type"},
+    ("", "nodes"): {"spec.unschedulable"},
+    ("", "namespaces"): {"status.phase"},
+    ("", "services"): {"spec.clusterIP", "spec.type"},
+    ("", "replicationcontrollers"): {"status.replicas"},
+    ("apps", "replicasets"): {"status.replicas"},
+    ("batch", "jobs"): {"status.successful"},
+    ("certificates.k8s.io", "certificatesigningrequests"): {"spec.signerName"},
+}  # fmt: skip
+
+
+def check_fields(text: str | None, group: str, plural: str) -> None:
+    """400 for a field selector on a field the kind cannot be selected by."""
+    if not text or not text.strip():
+        return
+    allowed = FIELDS.get((group, plural), set()) | {"metadata.name", "metadata.namespace"}
+    for part in _split(text):
+        compared = _COMPARE.match(part)
+        if compared and compared.group(1) not in allowed:
+            raise bad_request(f"field label not supported: {compared.group(1)}")
 
 
 def field_value(obj: dict[str, Any], path: str) -> str:

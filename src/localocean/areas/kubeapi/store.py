@@ -316,6 +316,8 @@ def in_namespace(connection: Connection, cluster_id: str, namespace: str) -> lis
 
 
 _NO_PLACEMENT = {"node": None, "active": None, "cpu": None, "memory": None}
+# The `node` of a pod the scheduler found no room for: tried again only when room may appear.
+UNSCHEDULABLE = "?"
 
 
 def _placement(group: str, resource: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -329,10 +331,18 @@ def _placement(group: str, resource: str, body: dict[str, Any]) -> dict[str, Any
         requests = (container.get("resources") or {}).get("requests") or {}
         cpu += quantity.parse_or_zero(requests.get("cpu", 0))
         memory += quantity.parse_or_zero(requests.get("memory", 0))
-    phase = (body.get("status") or {}).get("phase")
+    status = body.get("status") or {}
+    phase = status.get("phase")
     deleting = bool(body["metadata"].get("deletionTimestamp"))
+    node = spec.get("nodeName") or ""
+    if not node and any(
+        c.get("type") == "PodScheduled" and c.get("reason") == "Unschedulable"
+        for c in status.get("conditions") or []
+        if isinstance(c, dict)
+    ):
+        node = UNSCHEDULABLE
     return {
-        "node": spec.get("nodeName") or "",
+        "node": node,
         "active": phase not in ("Succeeded", "Failed") and not deleting,
         "cpu": cpu,
         "memory": memory,
@@ -352,10 +362,16 @@ _NODE_USAGE = Query(
         func.coalesce(func.sum(kube_objects.c.cpu), 0.0),
         func.coalesce(func.sum(kube_objects.c.memory), 0.0),
     )
-    .where(_PODS, kube_objects.c.node != "")
+    .where(_PODS, kube_objects.c.node.not_in(["", UNSCHEDULABLE]))
     .group_by(kube_objects.c.node)
 )
 _UNBOUND = Query(select(kube_objects.c.body).where(_PODS, kube_objects.c.node == ""))
+# A retry takes the first few thousand: a cluster with more pods than room waits its turn.
+_UNBOUND_ALL = Query(
+    select(kube_objects.c.body)
+    .where(_PODS, kube_objects.c.node.in_(["", UNSCHEDULABLE]))
+    .limit(2000)
+)
 
 
 def node_usage(connection: Connection, cluster_id: str) -> dict[str, tuple[int, float, float]]:
@@ -366,9 +382,13 @@ def node_usage(connection: Connection, cluster_id: str) -> dict[str, tuple[int, 
     }
 
 
-def unbound_pods(connection: Connection, cluster_id: str) -> list[dict[str, Any]]:
-    """The pods no node holds yet (what the scheduler has to place)."""
-    return [row.body for row in _UNBOUND.all(connection, {"cluster_id": cluster_id})]
+def unbound_pods(
+    connection: Connection, cluster_id: str, retry: bool = False
+) -> list[dict[str, Any]]:
+    """The pods no node holds yet and the scheduler has not tried; with `retry`, also those
+    it found no room for."""
+    query = _UNBOUND_ALL if retry else _UNBOUND
+    return [row.body for row in query.all(connection, {"cluster_id": cluster_id})]
 
 
 def _owner(body: dict[str, Any]) -> str | None:

@@ -4,6 +4,7 @@ message) causes; empty when the object is valid."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from localocean.areas.kubeapi.catalog import Resource
@@ -72,6 +73,102 @@ def _workload(obj: dict[str, Any]) -> list[Cause]:
     return causes
 
 
+def _int_or_percent(value: Any, where: str) -> tuple[int | None, bool, list[Cause]]:
+    """(the number, whether a percentage, causes) of an int-or-percent field."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return (
+            None,
+            False,
+            [
+                (
+                    where,
+                    INVALID,
+                    f"Invalid value: {value!r}: must be an integer or percentage (e.g '5%')",
+                )
+            ],
+        )
+    if isinstance(value, int):
+        number, percent = value, False
+    else:
+        text = value.removesuffix("%")
+        if not value.endswith("%") or not text.lstrip("-").isdigit():
+            return (
+                None,
+                False,
+                [
+                    (
+                        where,
+                        INVALID,
+                        f'Invalid value: "{value}": a valid percent string must be a numeric '
+                        "string followed by an ending '%' (e.g. '1%',  or '93%', regex used for "
+                        "validation is '[0-9]+%')",
+                    )
+                ],
+            )
+        number, percent = int(text), True
+    if number < 0:
+        return (
+            number,
+            percent,
+            [(where, INVALID, f"Invalid value: {value!r}: must be greater than or equal to 0")],
+        )
+    return number, percent, []
+
+
+def _deployment(obj: dict[str, Any]) -> list[Cause]:
+    causes = _workload(obj)
+    strategy = (obj.get("spec") or {}).get("strategy") or {}
+    if not isinstance(strategy, dict):
+        return causes
+    kind = strategy.get("type", "RollingUpdate")
+    if kind not in ("RollingUpdate", "Recreate"):
+        return [
+            *causes,
+            (
+                "spec.strategy.type",
+                "FieldValueNotSupported",
+                f'Unsupported value: "{kind}": supported values: "Recreate", "RollingUpdate"',
+            ),
+        ]
+    rolling = strategy.get("rollingUpdate")
+    if kind == "Recreate":
+        if rolling is not None:
+            causes.append(
+                (
+                    "spec.strategy.rollingUpdate",
+                    "FieldValueForbidden",
+                    "Forbidden: may not be specified when strategy `type` is 'Recreate'",
+                )
+            )
+        return causes
+    if not isinstance(rolling, dict):
+        return causes
+    where = "spec.strategy.rollingUpdate"
+    surge, _, surge_causes = _int_or_percent(rolling.get("maxSurge", "25%"), f"{where}.maxSurge")
+    down, down_percent, down_causes = _int_or_percent(
+        rolling.get("maxUnavailable", "25%"), f"{where}.maxUnavailable"
+    )
+    causes += surge_causes + down_causes
+    if surge == 0 and down == 0:
+        causes.append(
+            (
+                f"{where}.maxUnavailable",
+                INVALID,
+                f"Invalid value: {rolling.get('maxUnavailable')!r}: may not be 0 when "
+                "`maxSurge` is 0",
+            )
+        )
+    if down_percent and down is not None and down > 100:
+        causes.append(
+            (
+                f"{where}.maxUnavailable",
+                INVALID,
+                f"Invalid value: {rolling.get('maxUnavailable')!r}: must not be greater than 100%",
+            )
+        )
+    return causes
+
+
 def _labels_text(labels: dict[str, Any]) -> str:
     return "map[string]string{" + ", ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items())) + "}"
 
@@ -90,9 +187,21 @@ def _service(obj: dict[str, Any]) -> list[Cause]:
         ]
     ports = spec.get("ports") or []
     headless = spec.get("clusterIP") == "None"
-    if not ports and kind != "ExternalName" and not headless:
+    if kind == "ExternalName":
+        if not spec.get("externalName"):
+            return [("spec.externalName", REQUIRED, "Required value")]
+        return []
+    if not ports and not headless:
         return [("spec.ports", REQUIRED, "Required value")]
     causes: list[Cause] = []
+    for index, port in enumerate(ports):
+        node_port = port.get("nodePort") if isinstance(port, dict) else None
+        if node_port is not None and not 30000 <= node_port <= 32767:
+            causes.append(
+                (f"spec.ports[{index}].nodePort", INVALID,
+                 f"Invalid value: {node_port}: provided port is not in the valid range. The "
+                 "range of valid ports is 30000-32767")
+            )  # fmt: skip
     for index, port in enumerate(ports):
         number = port.get("port") if isinstance(port, dict) else None
         if not isinstance(number, int) or not 0 < number < 65536:
@@ -160,7 +269,35 @@ def _crd(obj: dict[str, Any]) -> list[Cause]:
     versions = spec.get("versions") or []
     if not versions:
         causes.append(("spec.versions", REQUIRED, "Required value"))
-    elif sum(1 for version in versions if version.get("storage")) != 1:
+    version_names = [version.get("name") for version in versions]
+    for index, name in enumerate(version_names):
+        if version_names.index(name) != index:
+            causes.append(
+                (
+                    f"spec.versions[{index}].name",
+                    "FieldValueDuplicate",
+                    f'Duplicate value: "{name}"',
+                )
+            )
+        elif not isinstance(name, str) or not re.match(r"^[a-z]([-a-z0-9]*[a-z0-9])?$", name):
+            causes.append(
+                (
+                    f"spec.versions[{index}].name",
+                    INVALID,
+                    f'Invalid value: "{name}": a DNS-1035 label must consist of lower case '
+                    "alphanumeric characters or '-', start with an alphabetic character, and end "
+                    "with an alphanumeric character",
+                )
+            )
+        if not ((versions[index].get("schema") or {}).get("openAPIV3Schema")):
+            causes.append(
+                (
+                    f"spec.versions[{index}].schema.openAPIV3Schema",
+                    REQUIRED,
+                    "Required value: schemas are required",
+                )
+            )
+    if versions and sum(1 for version in versions if version.get("storage")) != 1:
         causes.append(
             (
                 "spec.versions",
@@ -180,12 +317,25 @@ def _crd(obj: dict[str, Any]) -> list[Cause]:
     return causes
 
 
+def _claim(obj: dict[str, Any]) -> list[Cause]:
+    from localocean.areas.kubeapi import quantity
+
+    spec = obj.get("spec") or {}
+    storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
+    where = "spec.resources[storage]"
+    if storage is None:
+        return [(where, REQUIRED, "Required value")]
+    if quantity.parse_or_zero(storage) <= 0:
+        return [(where, INVALID, f'Invalid value: "{storage}": must be greater than zero')]
+    return []
+
+
 def _pod(obj: dict[str, Any]) -> list[Cause]:
     return _containers(obj.get("spec"), "spec")
 
 
 CHECKS = {
-    ("apps", "deployments"): _workload,
+    ("apps", "deployments"): _deployment,
     ("apps", "replicasets"): _workload,
     ("apps", "statefulsets"): _workload,
     ("apps", "daemonsets"): _workload,
@@ -193,10 +343,95 @@ CHECKS = {
     ("batch", "cronjobs"): _cronjob,
     ("", "pods"): _pod,
     ("", "services"): _service,
+    ("", "persistentvolumeclaims"): _claim,
     ("apiextensions.k8s.io", "customresourcedefinitions"): _crd,
 }
 
 
 def causes(resource: Resource, obj: dict[str, Any]) -> list[Cause]:
     check = CHECKS.get((resource.group, resource.plural))
-    return check(obj) if check is not None else []
+    found = _metadata(obj.get("metadata") or {})
+    return found + (check(obj) if check is not None else [])
+
+
+_QUALIFIED = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+def qualified_name_error(key: str) -> str | None:
+    """What is wrong with a label or annotation key (`prefix/name`), if anything."""
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not _SUBDOMAIN.match(prefix)):
+        return (
+            "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+            "characters, '-' or '.', and must start and end with an alphanumeric character"
+        )
+    if not name or len(name) > 63 or not _QUALIFIED.match(name):
+        return (
+            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start "
+            "and end with an alphanumeric character (63 characters at most)"
+        )
+    return None
+
+
+def label_value_error(value: str) -> str | None:
+    if len(value) > 63:
+        return "must be no more than 63 characters"
+    if not _LABEL_VALUE.match(value):
+        return (
+            "a valid label must be an empty string or consist of alphanumeric characters, '-', "
+            "'_' or '.', and must start and end with an alphanumeric character"
+        )
+    return None
+
+
+def _metadata(metadata: dict[str, Any]) -> list[Cause]:
+    """ObjectMeta's rules: label and annotation keys and values, finalizer names, owners."""
+    found: list[Cause] = []
+    for key, value in (metadata.get("labels") or {}).items():
+        problem = qualified_name_error(key)
+        if problem:
+            found.append(("metadata.labels", INVALID, f'Invalid value: "{key}": {problem}'))
+        elif isinstance(value, str) and label_value_error(value):
+            found.append(
+                (
+                    "metadata.labels",
+                    INVALID,
+                    f'Invalid value: "{value}": {label_value_error(value)}',
+                )
+            )
+    for key in metadata.get("annotations") or {}:
+        problem = qualified_name_error(key)
+        if problem:
+            found.append(("metadata.annotations", INVALID, f'Invalid value: "{key}": {problem}'))
+    for index, finalizer in enumerate(metadata.get("finalizers") or []):
+        if not isinstance(finalizer, str) or qualified_name_error(finalizer):
+            found.append(
+                (
+                    f"metadata.finalizers[{index}]",
+                    INVALID,
+                    f'Invalid value: "{finalizer}": name is neither a standard finalizer name '
+                    "nor is it fully qualified",
+                )
+            )
+    owners = metadata.get("ownerReferences") or []
+    for index, owner in enumerate(owners):
+        for field in ("apiVersion", "kind", "name", "uid"):
+            if not owner.get(field):
+                found.append(
+                    (
+                        f"metadata.ownerReferences[{index}].{field}",
+                        INVALID,
+                        f'Invalid value: "": {field} must not be empty',
+                    )
+                )
+    if sum(1 for owner in owners if owner.get("controller")) > 1:
+        found.append(
+            (
+                "metadata.ownerReferences",
+                INVALID,
+                "Invalid value: only one reference can have Controller set to true",
+            )
+        )
+    return found
