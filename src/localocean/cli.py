@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 from pathlib import Path
@@ -117,6 +118,9 @@ def serve(
     tls: Annotated[
         bool, _option("Advertise HTTPS (served with the local CA's certificate).", "TLS")
     ] = False,
+    workers: Annotated[
+        int, _option("Processes serving the port (PostgreSQL only).", "WORKERS")
+    ] = 1,
 ) -> None:
     """Start the API server."""
     try:
@@ -155,12 +159,89 @@ def serve(
 
     import dataclasses
 
+    # With --port 0 the address is known only now; kubeconfigs name it.
+    settings = dataclasses.replace(settings, port=sock.getsockname()[1])
+    if workers != 1:
+        _serve_workers(settings, sock, workers, access_log)
+        return
+    _serve_one(settings, sock, access_log, show_banner=True)
+
+
+def _serve_workers(settings: Settings, sock: socket.socket, workers: int, access_log: bool) -> None:
+    """N processes accepting on one socket, over one PostgreSQL database. The parent prepares
+    the database once (schema, seed, tokens), then starts the workers and keeps them running:
+    one that dies is replaced; SIGTERM or Ctrl-C stops them all."""
+    import dataclasses
+    import os
+    import signal
+
+    if workers < 1:
+        typer.echo("localocean: --workers must be 1 or more", err=True)
+        raise typer.Exit(2)
+    if not settings.resolved_database_url.startswith("postgresql"):
+        typer.echo(
+            "localocean: --workers needs --database-url (PostgreSQL): SQLite is one process's "
+            "database; run one process on SQLite",
+            err=True,
+        )
+        raise typer.Exit(2)
+    from localocean.app import build_services
+    from localocean.areas import AREAS
+
+    try:
+        prepared = build_services(settings, AREAS)
+    except ValueError as exc:
+        typer.echo(f"localocean: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    prepared.db.dispose()  # the workers connect on their own; nothing crosses the fork
+    each = dataclasses.replace(settings, seed_file=None)
+    running: dict[int, int] = {}
+    stopping = False
+
+    def start(number: int) -> None:
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                for name in (signal.SIGTERM, signal.SIGINT):
+                    signal.signal(name, signal.SIG_DFL)
+                _serve_one(each, sock, access_log, show_banner=number == 0)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        running[pid] = number
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(running):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    for number in range(workers):
+        start(number)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while running:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        number = running.pop(pid, -1)
+        if number >= 0 and not stopping:
+            logging.getLogger("localocean").warning(
+                "worker %d (pid %d) exited (status %d); starting another", number, pid, status
+            )
+            start(number)
+
+
+def _serve_one(
+    settings: Settings, sock: socket.socket, access_log: bool, show_banner: bool
+) -> None:
     import uvicorn
 
     from localocean.app import create, server_names, virtual_hosts
-
-    # With --port 0 the address is known only now; kubeconfigs name it.
-    settings = dataclasses.replace(settings, port=sock.getsockname()[1])
 
     try:
         app, services = create(settings)
@@ -200,7 +281,7 @@ def serve(
     class Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await serve_with_listener(self, listener)(sockets)
-            if not self.should_exit:
+            if not self.should_exit and show_banner:
                 print(banner(settings, url), flush=True)
 
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
@@ -390,6 +471,41 @@ def env(
         ("DIGITALOCEAN_ACCESS_TOKEN", token),
     ):
         typer.echo(f"export {name}={shlex.quote(value)}")
+
+
+db_cli = typer.Typer(help="The database's schema.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+
+
+@db_cli.command("upgrade")
+def db_upgrade(
+    data_dir: Annotated[
+        Path, _option("Where the SQLite database lives.", "DATA_DIR")
+    ] = default_data_dir(),
+    database_url: Annotated[
+        str | None, _option("SQLAlchemy URL, e.g. postgresql+psycopg://...", "DATABASE_URL")
+    ] = None,
+) -> None:
+    """Create or migrate the database's schema to this version's, and exit. Safe to run while
+    other processes start: they take turns."""
+    from localocean.app import schema
+    from localocean.areas import AREAS
+    from localocean.core.db import SCHEMA_REVISION, Database
+
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    db = Database(settings.resolved_database_url)
+    try:
+        before = db.current_revision()
+        db.migrate(schema(AREAS))
+    finally:
+        db.dispose()
+    if before == SCHEMA_REVISION:
+        typer.echo(f"{settings.database_label}: schema already at revision {SCHEMA_REVISION}")
+    else:
+        typer.echo(
+            f"{settings.database_label}: schema at revision {SCHEMA_REVISION} "
+            f"(was {before or 'empty'})"
+        )
 
 
 @cli.command()

@@ -10,7 +10,7 @@ from localocean.core import accounts, seed
 from localocean.core import state as state_store
 from localocean.core.clock import rfc3339
 from localocean.core.db import SCHEMA_REVISION
-from localocean.core.errors import NotFound, NotImplementedYet, Unprocessable
+from localocean.core.errors import NotFound, NotImplementedYet, Unavailable, Unprocessable
 from localocean.core.operations import Call, Operations
 from localocean.core.router import Receive, Route, Scope, Send
 from localocean.core.services import Services
@@ -35,7 +35,13 @@ NOT_IMPLEMENTED = [
 
 @routes.get(PREFIX + "/health", "health")
 def health(call: Call) -> dict[str, Any]:
-    return {"status": "ok", "version": __version__}
+    """A load balancer's check: 200 while this process serves and reaches its database, 503
+    (and why) when it cannot reach it."""
+    try:
+        call.services.db.ping()
+    except Exception as exc:  # whatever the driver raises, the answer is "not healthy"
+        raise Unavailable(f"the database is unreachable: {type(exc).__name__}") from exc
+    return {"status": "ok", "version": __version__, "database": "ok"}
 
 
 def operations(call: Call) -> list[dict[str, Any]]:

@@ -46,6 +46,8 @@ SCHEMA_REVISION = max(
     path.name.partition("_")[0] for path in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py")
 )
 MEMORY_URLS = ("sqlite://", "sqlite:///:memory:")
+# The PostgreSQL advisory lock migrations take (any number unique to LocalOcean).
+MIGRATION_LOCK = 0x10CA10CEA4
 
 
 def _sqlite_setup(wal: bool):
@@ -209,6 +211,11 @@ class Database:
         for action in connection.info.pop(AFTER_COMMIT, ()):
             action()
 
+    def ping(self) -> None:
+        """One round trip to the database (raises if it cannot be reached)."""
+        with self.transaction() as connection:
+            connection.execute(text("SELECT 1"))
+
     def current_revision(self) -> str | None:
         try:
             with self.transaction() as connection:
@@ -221,8 +228,22 @@ class Database:
 
         An empty database gets the current schema in one step and is stamped with its revision,
         the way Alembic recommends for new databases; that also keeps Alembic out of start-up
-        for in-memory servers. An existing one is upgraded through the migrations.
+        for in-memory servers. An existing one is upgraded through the migrations. On
+        PostgreSQL, processes starting together take turns (an advisory lock): one migrates,
+        the others find the schema current.
         """
+        if self.engine.dialect.name != "postgresql":
+            self._migrate(metadata)
+            return
+        with self.engine.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                self._migrate(metadata)
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                lock.commit()
+
+    def _migrate(self, metadata: MetaData) -> None:
         revision = self.current_revision()
         if revision == SCHEMA_REVISION:
             return

@@ -80,6 +80,11 @@ class ServerError(APIError):
     pass
 
 
+class Unavailable(APIError):
+    status, error_id = 503, "service_unavailable"
+    default_message = "The service is unavailable."
+
+
 class NotImplementedYet(APIError):
     status, error_id = 501, "not_implemented"
     default_message = "This operation is not implemented by LocalOcean."

@@ -29,7 +29,14 @@ from localocean.core.timing import Timing
 
 log = logging.getLogger(__name__)
 
-_BY_ID = Query(select(transitions).where(transitions.c.id == bindparam("transition_id")))
+# A transition is claimed by locking its row until the transaction that applies and removes it
+# ends: another process skips it meanwhile, and if this one dies the lock goes with its
+# connection and the row is there for the next (on SQLite, one process, the clause is a no-op).
+_BY_ID = Query(
+    select(transitions)
+    .where(transitions.c.id == bindparam("transition_id"))
+    .with_for_update(skip_locked=True)
+)
 _REMOVE = Write(transitions.delete().where(transitions.c.id == bindparam("transition_id")))
 _SCHEDULE = Write(transitions.insert().returning(transitions.c.id))
 _CANCEL = transitions.delete().where(
@@ -94,6 +101,16 @@ class Lifecycle:
                     count,
                     kind,
                 )
+
+    def refresh_next_due(self) -> None:
+        hints = self._hints
+        with self.db.transaction() as connection:
+            earliest = self._earliest_due(connection)
+        with self._hint_lock:
+            if self._hints == hints or self._next_due is None:
+                self._next_due = earliest
+            elif earliest is not None:
+                self._next_due = min(self._next_due, earliest)
 
     def _earliest_due(self, connection: Connection) -> float | None:
         return self._earliest.scalar(connection)
@@ -168,16 +185,23 @@ class Lifecycle:
     def apply_due(self) -> int:
         hints = self._hints
         applied = 0
+        claimed_elsewhere: set[int] = set()  # another process is applying them
         while True:
             with self.db.transaction() as connection:
                 soonest = self._soonest.all(connection)
             now = self.clock.now()
-            batch = [row for row in soonest if row.due_at <= now]
+            batch = [
+                row for row in soonest if row.due_at <= now and row.id not in claimed_elsewhere
+            ]
             if not batch:
-                self._settle_next_due(soonest[0].due_at if soonest else None, hints)
+                later = [row.due_at for row in soonest if row.id not in claimed_elsewhere]
+                self._settle_next_due(later[0] if later else None, hints)
                 return applied
             for transition_id, kind, _due_at in batch:
-                applied += self._apply_one(transition_id, kind)
+                done = self._apply_one(transition_id, kind)
+                if not done:
+                    claimed_elsewhere.add(transition_id)
+                applied += done
 
     def _settle_next_due(self, earliest: float | None, hints: int) -> None:
         """Take what the database says is due next, unless work was scheduled meanwhile (on
@@ -282,9 +306,15 @@ class Lifecycle:
             else:
                 timeout = min(1.0, max(0.005, self._next_due - self.clock.now()))
             self._wake.clear()
+            woken = False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
+                woken = True
             try:
+                if not woken and self.db.offload:
+                    # Other processes on the database schedule work too, and one may have died
+                    # leaving its transitions: look at the table, not only at what we scheduled.
+                    self.refresh_next_due()
                 self.apply_if_due()
             except Exception:
                 log.exception("lifecycle worker step failed")

@@ -1,0 +1,150 @@
+"""Several LocalOcean processes over one PostgreSQL database: they serve one DigitalOcean."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import new_token
+from tests.test_kubernetes import cluster_body
+from tests.test_ssh_keys import openssh_key
+
+
+@pytest.fixture
+def shared_database(backend, tmp_path: Path) -> tuple[list[str], str]:
+    if backend.name != "postgresql":
+        pytest.skip("several processes share a PostgreSQL database; SQLite is one process's")
+    return backend.durable(tmp_path / "data")
+
+
+def test_two_processes_serve_one_account(start_server, clients, shared_database) -> None:
+    database, _ = shared_database
+    one = start_server("--timing", "fast", database=database)
+    two = start_server("--timing", "fast", database=database)
+    token = new_token()
+    with clients.http(one.url, token) as first, clients.http(two.url, token) as second:
+        created = first.post("/v2/account/keys", json={"name": "k", "public_key": openssh_key()})
+        assert created.status_code == 201
+        key_id = created.json()["ssh_key"]["id"]
+        assert second.get(f"/v2/account/keys/{key_id}").json()["ssh_key"]["name"] == "k"
+        renamed = second.put(f"/v2/account/keys/{key_id}", json={"name": "renamed"})
+        assert renamed.status_code == 200
+        assert first.get("/v2/account/keys").json()["ssh_keys"][0]["name"] == "renamed"
+        # A cluster made through one comes up through either: its transitions run once.
+        cluster = first.post("/v2/kubernetes/clusters", json=cluster_body(name="shared"))
+        cluster_id = cluster.json()["kubernetes_cluster"]["id"]
+        deadline = time.monotonic() + 20
+        while True:
+            state = second.get(f"/v2/kubernetes/clusters/{cluster_id}").json()
+            if state["kubernetes_cluster"]["status"]["state"] == "running":
+                break
+            assert time.monotonic() < deadline, state
+            time.sleep(0.2)
+        pools = first.get(f"/v2/kubernetes/clusters/{cluster_id}/node_pools").json()
+        nodes = pools["node_pools"][0]["nodes"]
+        assert len(nodes) == 2 and {n["status"]["state"] for n in nodes} == {"running"}
+        droplets = second.get("/v2/droplets", params={"tag_name": f"k8s:{cluster_id}"}).json()
+        assert droplets["meta"]["total"] == 2, "each node's droplet made once"
+        assert second.delete(f"/v2/account/keys/{key_id}").status_code == 204
+        assert first.get(f"/v2/account/keys/{key_id}").status_code == 404
+
+
+def test_a_killed_process_leaves_its_work_to_another(
+    start_server, clients, shared_database
+) -> None:
+    database, _ = shared_database
+    one = start_server("--timing", "realistic", database=database)
+    two = start_server("--timing", "realistic", database=database)
+    token = new_token()
+    with clients.http(one.url, token) as first:
+        body = {"name": "survivor", "region": "nyc3", "size": "s-1vcpu-1gb"}
+        made = first.post("/v2/droplets", json={**body, "image": "ubuntu-24-04-x64"})
+        assert made.status_code == 202
+        droplet_id = made.json()["droplet"]["id"]
+    one.stop(signal.SIGKILL)
+    # The droplet's start was scheduled by the process that died; the other one finds it due
+    # (LocalOcean's clock moved on, as it does on a real one) and applies it exactly once.
+    moved = httpx.post(f"{two.url}/_localocean/clock/advance", json={"seconds": 600})
+    assert moved.status_code == 200
+    with clients.http(two.url, token) as second:
+        deadline = time.monotonic() + 20
+        while True:
+            droplet = second.get(f"/v2/droplets/{droplet_id}").json()["droplet"]
+            if droplet["status"] == "active":
+                break
+            assert time.monotonic() < deadline, droplet["status"]
+            time.sleep(0.2)
+        actions = second.get(f"/v2/droplets/{droplet_id}/actions").json()["actions"]
+        assert [a["status"] for a in actions if a["type"] == "create"] == ["completed"]
+
+
+def test_workers_share_one_port(start_server, shared_database) -> None:
+    database, _ = shared_database
+    server = start_server("--timing", "instant", "--workers", "2", database=database)
+    seen: set[str] = set()
+    token = new_token()
+
+    def ask(_: int) -> str:
+        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as c:
+            answer = c.get("/v2/account")
+            assert answer.status_code == 200
+            return answer.headers["x-request-id"]
+
+    with ThreadPoolExecutor(8) as pool:
+        seen.update(pool.map(ask, range(64)))
+    assert len(seen) == 64
+    health = httpx.get(f"{server.url}/_localocean/health").json()
+    assert health["status"] == "ok" and health["database"] == "ok"
+    workers = _children(server.process.pid)
+    assert len(workers) == 2
+    os.kill(workers[0], signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while len(_children(server.process.pid)) != 2 or workers[0] in _children(server.process.pid):
+        assert time.monotonic() < deadline, "the dead worker was not replaced"
+        time.sleep(0.2)
+    assert (
+        httpx.get(
+            f"{server.url}/v2/account", headers={"Authorization": f"Bearer {token}"}
+        ).status_code
+        == 200
+    )
+
+
+def _children(pid: int | None) -> list[int]:
+    assert pid is not None
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in found]
+
+
+def test_workers_refused_on_sqlite(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "localocean", "serve", "--port", "0", "--workers", "2",
+         "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--workers needs --database-url (PostgreSQL)" in result.stderr
+
+
+def test_db_upgrade_run_together(shared_database) -> None:
+    _, url = shared_database
+
+    def upgrade(_: int) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "localocean", "db", "upgrade", "--database-url", url],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(upgrade, range(3)))
+    assert [r.returncode for r in results] == [0, 0, 0], [r.stderr for r in results]
+    outputs = sorted(r.stdout for r in results)
+    assert sum("already at revision" in text for text in outputs) == 2
