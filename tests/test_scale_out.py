@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,9 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import test_kubeapi
 from tests.conftest import new_token
 from tests.test_kubernetes import cluster_body
 from tests.test_ssh_keys import openssh_key
+
+kubectl_path = test_kubeapi.kubectl_path  # the fixture, for the watch test
 
 
 @pytest.fixture
@@ -148,3 +152,38 @@ def test_db_upgrade_run_together(shared_database) -> None:
     assert [r.returncode for r in results] == [0, 0, 0], [r.stderr for r in results]
     outputs = sorted(r.stdout for r in results)
     assert sum("already at revision" in text for text in outputs) == 2
+
+
+def test_a_watch_on_one_process_sees_changes_made_through_another(
+    start_server, clients, shared_database, kubectl_path: str, tmp_path: Path
+) -> None:
+    database, _ = shared_database
+    one = start_server("--timing", "instant", database=database)
+    two = start_server("--timing", "instant", database=database)
+    token = new_token()
+    with clients.http(one.url, token) as first, clients.http(two.url, token) as second:
+        cluster = test_kubeapi.Cluster(first, kubectl_path, tmp_path)
+        address_one, address_two = one.url.split("//")[1], two.url.split("//")[1]
+        with cluster.raw() as through_one:
+            listed = cluster.request(through_one, "GET", "/api/v1/namespaces/default/configmaps")
+            version = listed.json()["metadata"]["resourceVersion"]
+        cluster.server = cluster.server.replace(address_one, address_two)
+        with (
+            cluster.raw() as through_two,
+            through_two.stream(
+                "GET",
+                "/api/v1/namespaces/default/configmaps",
+                params={"watch": "1", "resourceVersion": version, "timeoutSeconds": "10"},
+                extensions={"sni_hostname": cluster.server_name},
+            ) as watching,
+        ):
+            cluster.server = cluster.server.replace(address_two, address_one)
+            with cluster.raw() as again:
+                made = cluster.request(
+                    again, "POST", "/api/v1/namespaces/default/configmaps",
+                    json={"metadata": {"name": "from-one"}},
+                )  # fmt: skip
+                assert made.status_code == 201
+            event = json.loads(next(watching.iter_lines()))
+        assert event["type"] == "ADDED" and event["object"]["metadata"]["name"] == "from-one"
+        assert second.get("/v2/account").status_code == 200

@@ -495,11 +495,10 @@ def db_upgrade(
     settings = Settings(data_dir=data_dir, database_url=database_url)
     db = Database(settings.resolved_database_url)
     try:
-        before = db.current_revision()
-        db.migrate(schema(AREAS))
+        before = db.migrate(schema(AREAS))
     finally:
         db.dispose()
-    if before == SCHEMA_REVISION:
+    if before is None:
         typer.echo(f"{settings.database_label}: schema already at revision {SCHEMA_REVISION}")
     else:
         typer.echo(

@@ -223,7 +223,7 @@ class Database:
         except (OperationalError, ProgrammingError):
             return None
 
-    def migrate(self, metadata: MetaData) -> None:
+    def migrate(self, metadata: MetaData) -> str | None:
         """Bring the schema to the newest revision.
 
         An empty database gets the current schema in one step and is stamped with its revision,
@@ -233,20 +233,21 @@ class Database:
         the others find the schema current.
         """
         if self.engine.dialect.name != "postgresql":
-            self._migrate(metadata)
-            return
+            return self._migrate(metadata)
         with self.engine.connect() as lock:
             lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
             try:
-                self._migrate(metadata)
+                return self._migrate(metadata)
             finally:
                 lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
                 lock.commit()
 
-    def _migrate(self, metadata: MetaData) -> None:
+    def _migrate(self, metadata: MetaData) -> str | None:
+        """The revision the schema was at before ("" for an empty database), or None if it was
+        current."""
         revision = self.current_revision()
         if revision == SCHEMA_REVISION:
-            return
+            return None
         with self.transaction() as connection:
             empty = revision is None and not inspect(connection).get_table_names()
             if empty:
@@ -259,8 +260,9 @@ class Database:
                     text("INSERT INTO alembic_version (version_num) VALUES (:revision)"),
                     {"revision": SCHEMA_REVISION},
                 )
-                return
+                return ""
         self.upgrade(metadata)
+        return revision or ""
 
     def upgrade(self, metadata: MetaData) -> None:
         from alembic import command

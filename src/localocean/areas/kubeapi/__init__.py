@@ -50,6 +50,12 @@ def _mount(services: Services) -> Any:
     return server.mount(services)
 
 
+def _notifications(services: Services) -> Any:
+    from localocean.areas.kubeapi import watch
+
+    return watch.Notifications(services)
+
+
 def _tls(services: Services, name: str) -> ssl.SSLContext | None:
     from localocean.areas.kubeapi import tls
 
@@ -73,4 +79,5 @@ AREA = Area(
     mounts={"/k8s/{cluster_id}": _mount},
     virtual_hosts={".k8s.ondigitalocean.com": "/k8s/{name}"},
     tls=_tls,
+    runtime=_notifications,
 )

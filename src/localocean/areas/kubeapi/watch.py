@@ -16,6 +16,7 @@ import orjson
 
 from localocean.areas.kubeapi import store
 from localocean.areas.kubeapi.objects import Kube
+from localocean.core.area import Runtime
 
 POLL_SECONDS = 1.0
 BOOKMARK_SECONDS = 60.0
@@ -55,10 +56,14 @@ class Hub:
 
 HUB = Hub()
 _NOTIFYING = "localocean.kube_notify"
+CHANNEL = "localocean_kube"
 
 
 def notify_after_commit(kube: Kube) -> None:
-    """Wake the cluster's watches once this transaction has committed."""
+    """Wake the cluster's watches once this transaction has committed: this process's at once,
+    and on PostgreSQL every other process's too (NOTIFY is delivered at commit)."""
+    from sqlalchemy import text
+
     from localocean.core.db import Database
 
     connection = kube.connection
@@ -66,6 +71,11 @@ def notify_after_commit(kube: Kube) -> None:
     if kube.cluster_id in clusters:
         return
     clusters.add(kube.cluster_id)
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_notify(:channel, :cluster)"),
+            {"channel": CHANNEL, "cluster": kube.cluster_id},
+        )
 
     def wake() -> None:
         connection.info.pop(_NOTIFYING, None)
@@ -221,3 +231,43 @@ async def _send_expired(send: Send, since: int, compacted: int) -> None:
     body = orjson.dumps({"type": "ERROR", "object": gone(since, compacted + 1).status()}) + b"\n"
     await send({"type": "http.response.body", "body": body, "more_body": True})
     await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class Notifications(Runtime):
+    """On PostgreSQL: LISTEN for the changes other processes commit, and wake this process's
+    watches of their clusters at once (without it they see them at their next look)."""
+
+    def __init__(self, services: Any):
+        self.services = services
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        url = self.services.db.engine.url
+        if url.get_backend_name() == "postgresql":
+            self._task = asyncio.get_running_loop().create_task(self._listen(url))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _listen(self, url: Any) -> None:
+        import logging
+
+        import psycopg
+
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    conninfo, autocommit=True
+                ) as connection:
+                    await connection.execute(f"LISTEN {CHANNEL}")
+                    async for note in connection.notifies():
+                        HUB.notify(note.payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database went away: listen again when it is back
+                logging.getLogger(__name__).warning("LISTEN %s lost; retrying", CHANNEL)
+                await asyncio.sleep(1.0)
