@@ -114,12 +114,8 @@ def test_workers_share_one_port(start_server, shared_database) -> None:
     while len(_children(server.process.pid)) != 2 or workers[0] in _children(server.process.pid):
         assert time.monotonic() < deadline, "the dead worker was not replaced"
         time.sleep(0.2)
-    assert (
-        httpx.get(
-            f"{server.url}/v2/account", headers={"Authorization": f"Bearer {token}"}
-        ).status_code
-        == 200
-    )
+    after = httpx.get(f"{server.url}/v2/account", headers={"Authorization": f"Bearer {token}"})
+    assert after.status_code == 200, server.logs()[-3000:]
 
 
 def _children(pid: int | None) -> list[int]:
@@ -187,3 +183,25 @@ def test_a_watch_on_one_process_sees_changes_made_through_another(
             event = json.loads(next(watching.iter_lines()))
         assert event["type"] == "ADDED" and event["object"]["metadata"]["name"] == "from-one"
         assert second.get("/v2/account").status_code == 200
+
+
+def test_control_changes_reach_every_process(start_server, shared_database) -> None:
+    """A fault rule or a timing profile set through one process is in force on the other as
+    soon as the control call returns; a rule's `times` budget is shared."""
+    database, _ = shared_database
+    one = start_server("--timing", "instant", database=database)
+    two = start_server("--timing", "instant", database=database)
+    headers = {"Authorization": f"Bearer {new_token()}"}
+    rule = {"path": "/v2/account", "status": 503, "times": 3}
+    added = httpx.post(f"{one.url}/_localocean/faults", json=rule)
+    assert added.status_code == 201
+    statuses = [
+        httpx.get(f"{server.url}/v2/account", headers=headers).status_code
+        for server in (two, one, two, one, two)
+    ]
+    assert statuses == [503, 503, 503, 200, 200], "three firings in all, across both"
+    listed = httpx.get(f"{two.url}/_localocean/faults").json()["faults"]
+    assert listed == []
+    assert httpx.put(f"{two.url}/_localocean/timing", json={"profile": "manual"}).status_code == 200
+    assert httpx.get(f"{one.url}/_localocean/timing").json()["profile"] == "manual"
+    assert httpx.delete(f"{one.url}/_localocean/faults").status_code == 204

@@ -90,11 +90,15 @@ def build_services(settings: Settings, areas: Sequence[Area]) -> Services:
         lifecycle=lifecycle,
         auth=auth,
         limiter=RateLimiter(settings.rate_limit),
-        faults=Faults(),
+        faults=Faults(db),
         journal=Journal(settings.journal_size, rfc3339),
         taggables=taggables,
         vpc_members=tuple(member for area in areas for member in area.vpc_members),
     )
+    services.faults.load()
+    from localocean.core.sync import ControlSync
+
+    services.sync = ControlSync(services)
     for area in areas:
         if area.runtime is not None:
             services.runtimes[area.name] = area.runtime(services)
@@ -189,6 +193,8 @@ def create(
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
         services.lifecycle.start()
+        assert services.sync is not None
+        services.sync.start()
         for runtime in services.runtimes.values():
             runtime.start()
         # What start-up built lives as long as the server: the garbage collector need not walk
@@ -200,6 +206,8 @@ def create(
         finally:
             for runtime in services.runtimes.values():
                 await runtime.stop()
+            if services.sync is not None:
+                await services.sync.stop()
             await services.lifecycle.stop()
             services.lifecycle.save_clock()
             await services.db.close_readers()

@@ -14,6 +14,7 @@ from localocean.core.errors import NotFound, NotImplementedYet, Unavailable, Unp
 from localocean.core.operations import Call, Operations
 from localocean.core.router import Receive, Route, Scope, Send
 from localocean.core.services import Services
+from localocean.core.sync import save_setting
 from localocean.core.tables import metadata
 from localocean.core.tallies import recount
 from localocean.core.timing import PROFILES
@@ -84,9 +85,16 @@ def info(call: Call) -> dict[str, Any]:
     }
 
 
+def _settled(services: Services, result: Any) -> Any:
+    """`result`, once every process sharing the database has taken the change."""
+    assert services.sync is not None
+    return services.sync.settled(result)
+
+
 def _forget_caches(services: Services) -> None:
     services.auth.forget()
     services.lifecycle.load()
+    services.faults.load()
 
 
 @routes.post(PREFIX + "/reset", "reset")
@@ -109,7 +117,7 @@ def reset(call: Call) -> dict[str, Any]:
         if s.auth.grants:
             s.auth.install(s.auth.grants)
     _forget_caches(s)
-    return {"reset": key or "everything"}
+    return _settled(s, {"reset": key or "everything"})
 
 
 def _clock_state(services: Services, applied: int | None = None) -> dict[str, Any]:
@@ -132,13 +140,13 @@ def advance(call: Call) -> dict[str, Any]:
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
         raise Unprocessable("seconds must be a number of seconds, zero or more")
     applied = call.services.lifecycle.advance(float(seconds))
-    return _clock_state(call.services, applied)
+    return _settled(call.services, _clock_state(call.services, applied))
 
 
 @routes.post(PREFIX + "/clock/settle", "clock_settle")
 def settle(call: Call) -> dict[str, Any]:
     applied = call.services.lifecycle.settle()
-    return _clock_state(call.services, applied)
+    return _settled(call.services, _clock_state(call.services, applied))
 
 
 def _timing(services: Services) -> dict[str, Any]:
@@ -177,12 +185,15 @@ def put_timing(call: Call) -> dict[str, Any]:
         s.clock.set_frozen(profile == "manual")
         s.timing.profile = profile
         s.lifecycle.save_clock()
-    return _timing(s)
+    with s.db.transaction() as connection:
+        timing = {"profile": s.timing.profile, "overrides": s.timing.overrides}
+        save_setting(connection, "timing", timing)
+    return _settled(s, _timing(s))
 
 
 @routes.post(PREFIX + "/faults", "faults_add", status=201)
 def add_fault(call: Call) -> dict[str, Any]:
-    return {"fault": call.services.faults.add(call.body).render()}
+    return _settled(call.services, {"fault": call.services.faults.add(call.body).render()})
 
 
 @routes.get(PREFIX + "/faults", "faults_list")
@@ -191,14 +202,16 @@ def list_faults(call: Call) -> dict[str, Any]:
 
 
 @routes.delete(PREFIX + "/faults", "faults_clear", status=204)
-def clear_faults(call: Call) -> None:
+def clear_faults(call: Call) -> Any:
     call.services.faults.clear()
+    return _settled(call.services, None)
 
 
 @routes.delete(PREFIX + "/faults/{fault_id}", "faults_remove", status=204)
-def remove_fault(call: Call) -> None:
+def remove_fault(call: Call) -> Any:
     if not call.services.faults.remove(call.params["fault_id"]):
         raise NotFound(f"no fault rule {call.params['fault_id']}")
+    return _settled(call.services, None)
 
 
 @routes.get(PREFIX + "/requests", "requests_list")
@@ -262,7 +275,7 @@ def import_state(call: Call) -> dict[str, Any]:
             raise Unprocessable(f"the state document is not valid: {exc.args[0]}") from exc
         raise
     _forget_caches(s)
-    return {"loaded": {name: len(rows) for name, rows in document["tables"].items()}}
+    return _settled(s, {"loaded": {name: len(rows) for name, rows in document["tables"].items()}})
 
 
 @routes.post(PREFIX + "/seed", "seed", status=201)

@@ -85,9 +85,19 @@ def open_account(connection: Connection, token: str, now: float) -> Principal:
     found = find(connection, token)
     if found is not None:
         return found
-    account = _new_account(connection, f"user-{hash_token(token)[:12]}", now)
+    from localocean.core.db import Duplicate, savepoint
+
     scopes = list(ALL_SCOPES)
-    token_hash = grant_token(connection, token, account.id, scopes, now)
+    try:
+        with savepoint(connection):
+            account = _new_account(connection, f"user-{hash_token(token)[:12]}", now)
+            token_hash = grant_token(connection, token, account.id, scopes, now)
+    except Duplicate:
+        # Another process (sharing the database) opened it at the same moment.
+        found = find(connection, token)
+        if found is None:
+            raise
+        return found
     return _principal(account, token_hash, scopes)
 
 

@@ -6,10 +6,16 @@ import random
 import uuid
 from dataclasses import asdict, dataclass
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, true, update
 
 from localocean.core.errors import APIError, Unprocessable
+from localocean.core.tables import fault_rules
 from localocean.core.validation import Body
+
+if TYPE_CHECKING:
+    from localocean.core.db import Database
 
 ERROR_IDS = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -75,27 +81,80 @@ def parse(payload: Any) -> FaultRule:
 
 
 class Faults:
-    def __init__(self) -> None:
+    """The fault rules, kept in the database (so every process sharing it applies them) and
+    held here for the requests to match against; `load` reads them again."""
+
+    def __init__(self, db: Database | None = None) -> None:
+        self.db = db
         self.rules: list[FaultRule] = []
+
+    def load(self) -> None:
+        if self.db is None:
+            return
+        with self.db.transaction() as connection:
+            rows = connection.execute(
+                select(fault_rules.c.rule, fault_rules.c.fired).order_by(fault_rules.c.position)
+            ).all()
+        self.rules = [FaultRule(**{**row.rule, "fired": int(row.fired)}) for row in rows]
 
     def add(self, payload: Any) -> FaultRule:
         rule = parse(payload)
+        if self.db is not None:
+            from localocean.core.db import next_id
+
+            with self.db.transaction() as connection:
+                stored = {k: v for k, v in rule.render().items() if k != "fired"}
+                connection.execute(
+                    fault_rules.insert().values(
+                        id=rule.id,
+                        position=next_id(connection, "fault_position", 0),
+                        rule=stored,
+                        fired=0,
+                    )
+                )
         self.rules.append(rule)
         return rule
 
     def remove(self, rule_id: str) -> bool:
         before = len(self.rules)
+        if self.db is not None:
+            with self.db.transaction() as connection:
+                connection.execute(fault_rules.delete().where(fault_rules.c.id == rule_id))
         self.rules = [rule for rule in self.rules if rule.id != rule_id]
         return len(self.rules) < before
 
     def clear(self) -> None:
+        if self.db is not None:
+            with self.db.transaction() as connection:
+                connection.execute(fault_rules.delete())
         self.rules.clear()
+
+    def _fire(self, rule: FaultRule) -> bool:
+        """Count a firing where every process sees it; False if another process used up the
+        rule's `times` first."""
+        if self.db is None:
+            rule.fired += 1
+            return True
+        within = fault_rules.c.fired < rule.times if rule.times is not None else true()
+        with self.db.transaction() as connection:
+            fired = connection.execute(
+                update(fault_rules)
+                .where(fault_rules.c.id == rule.id, within)
+                .values(fired=fault_rules.c.fired + 1)
+                .returning(fault_rules.c.fired)
+            ).scalar()
+            if fired is not None and rule.times is not None and fired >= rule.times:
+                connection.execute(fault_rules.delete().where(fault_rules.c.id == rule.id))
+        if fired is None:
+            return False
+        rule.fired = int(fired)
+        return True
 
     def match(
         self, method: str, path: str, token: str | None, operation: str | None
     ) -> FaultRule | None:
         """The first rule for this request (`operation`: its operation id, if it has one)."""
-        for rule in self.rules:
+        for rule in list(self.rules):
             if rule.method and rule.method != method:
                 continue
             if rule.path and not fnmatchcase(path, rule.path):
@@ -106,10 +165,11 @@ class Faults:
                 continue
             if rule.probability is not None and random.random() >= rule.probability:
                 continue
-            rule.fired += 1
-            if rule.times is not None and rule.fired >= rule.times:
+            fired = self._fire(rule)
+            if not fired or (rule.times is not None and rule.fired >= rule.times):
                 self.rules.remove(rule)
-            return rule
+            if fired:
+                return rule
         return None
 
 

@@ -15,6 +15,7 @@ land first, and run in a transaction; control operations run as they are.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -238,7 +239,10 @@ def operation_route(operation: Operation, services: Services) -> Route:
     async def control(scope: Scope, receive: Receive, send: Send) -> None:
         raw = await read_body(receive)
         call = Call(scope, services, None, scope[PARAMS], raw)
-        await _send_result(send, handler(call), status, scope["method"] == "HEAD")
+        result = handler(call)
+        if inspect.isawaitable(result):  # a change every process must have taken first
+            result = await result
+        await _send_result(send, result, status, scope["method"] == "HEAD")
 
     async def digitalocean(scope: Scope, receive: Receive, send: Send) -> None:
         principal = scope.get(PRINCIPAL)

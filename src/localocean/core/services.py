@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from localocean.core.lifecycle import Lifecycle
     from localocean.core.operations import Operation
     from localocean.core.ratelimit import RateLimiter
+    from localocean.core.sync import ControlSync
     from localocean.core.timing import Timing
 
 
@@ -34,6 +35,7 @@ class Services:
     taggables: dict[str, Taggable] = field(default_factory=dict)
     vpc_members: tuple[VpcMembers, ...] = ()
     runtimes: dict[str, Runtime] = field(default_factory=dict)
+    sync: ControlSync | None = None  # set once built (it needs the services)
     operations: list[Operation] = field(default_factory=list)  # every operation served
 
     def runtime(self, area: str) -> Any:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def export_tables(connection: Connection, metadata: MetaData) -> dict[str, list[dict[str, Any]]]:
     dumped = {}
-    for table in metadata.sorted_tables:
+    for table in _state_tables(metadata):
         order = list(table.primary_key.columns)
         rows = connection.execute(select(table).order_by(*order))
         # Column names are SQLAlchemy `quoted_name`s; JSON wants plain strings.
@@ -26,8 +26,12 @@ def export_tables(connection: Connection, metadata: MetaData) -> dict[str, list[
     return dumped
 
 
+def _state_tables(metadata: MetaData) -> list[Any]:
+    return [table for table in metadata.sorted_tables if table.info.get("state", True)]
+
+
 def clear(connection: Connection, metadata: MetaData) -> None:
-    for table in reversed(metadata.sorted_tables):
+    for table in reversed(_state_tables(metadata)):
         connection.execute(table.delete())
 
 
@@ -35,11 +39,11 @@ def import_tables(
     connection: Connection, metadata: MetaData, tables: dict[str, list[dict[str, Any]]]
 ) -> None:
     """Replace everything with `tables` (as `export_tables` wrote them)."""
-    unknown = set(tables) - set(metadata.tables)
+    unknown = set(tables) - {table.name for table in _state_tables(metadata)}
     if unknown:
         raise ValueError(f"unknown tables: {', '.join(sorted(unknown))}")
     clear(connection, metadata)
-    for table in metadata.sorted_tables:
+    for table in _state_tables(metadata):
         rows = tables.get(table.name) or []
         if rows:
             connection.execute(table.insert(), rows)

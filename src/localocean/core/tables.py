@@ -123,6 +123,35 @@ tallies = Table(
     Column("count", BigInteger, nullable=False),
 )
 
+# What the control API sets that every process must follow: fault rules (with how often each
+# fired, so `times` budgets hold across processes) and settings such as the timing profile.
+fault_rules = Table(
+    "fault_rules",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("rule", Json, nullable=False),
+    Column("fired", Integer, nullable=False),
+)
+
+control_state = Table(
+    "control_state",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", Json, nullable=False),
+)
+
+# The processes serving one database (PostgreSQL): a control change waits until every live one
+# has taken it (`seen`), so a request to any of them afterwards meets it.
+processes = Table(
+    "processes",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("heartbeat", Float, nullable=False),
+    Column("seen", BigInteger, nullable=False),
+    info={"state": False},  # the running processes, not state: never exported, reset, imported
+)
+
 CORE_TABLES = (
     accounts,
     tokens,
@@ -132,4 +161,7 @@ CORE_TABLES = (
     tags,
     tagged_resources,
     tallies,
+    fault_rules,
+    control_state,
+    processes,
 )

@@ -1,0 +1,176 @@
+"""Control changes every process follows (PostgreSQL): fault rules, the timing profile, the
+clock. A change is written to the database, announced with NOTIFY, and its request answered
+once every live process has taken it, so any request after it, to any process, meets it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, delete, func, insert, select, text, update
+
+from localocean.core.clock import wall_time
+from localocean.core.tables import control_state, counters, processes
+
+if TYPE_CHECKING:
+    from localocean.core.services import Services
+
+log = logging.getLogger(__name__)
+CHANNEL = "localocean_control"
+VERSION = "control_version"
+HEARTBEAT_SECONDS = 1.0
+ALIVE_SECONDS = 5.0  # a process silent for longer is not waited for
+WAIT_SECONDS = 3.0
+
+
+def save_setting(connection: Connection, name: str, value: Any) -> None:
+    changed = connection.execute(
+        update(control_state).where(control_state.c.name == name).values(value=value)
+    ).rowcount
+    if not changed:
+        connection.execute(insert(control_state).values(name=name, value=value))
+
+
+def load_setting(connection: Connection, name: str) -> Any:
+    return connection.execute(
+        select(control_state.c.value).where(control_state.c.name == name)
+    ).scalar()
+
+
+class ControlSync:
+    def __init__(self, services: Services):
+        self.services = services
+        self.id = str(uuid.uuid4())
+        self.active = services.db.engine.dialect.name == "postgresql"
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        if not self.active:
+            return
+        with self.services.db.transaction() as connection:
+            connection.execute(
+                insert(processes).values(
+                    id=self.id, heartbeat=wall_time(), seen=_version(connection)
+                )
+            )
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._listen()), loop.create_task(self._heartbeat())]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.active:
+            with contextlib.suppress(Exception), self.services.db.transaction() as connection:
+                connection.execute(delete(processes).where(processes.c.id == self.id))
+
+    async def settled(self, result: Any) -> Any:
+        """Announce a control change made here and wait until every live process has it."""
+        if not self.active:
+            return result
+        with self.services.db.transaction() as connection:
+            version = _bump(connection)
+            connection.execute(
+                text("SELECT pg_notify(:channel, :version)"),
+                {"channel": CHANNEL, "version": str(version)},
+            )
+            connection.execute(
+                update(processes).where(processes.c.id == self.id).values(seen=version)
+            )
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            with self.services.db.transaction() as connection:
+                behind = connection.execute(
+                    select(func.count())
+                    .select_from(processes)
+                    .where(
+                        processes.c.seen < version,
+                        processes.c.heartbeat > wall_time() - ALIVE_SECONDS,
+                    )
+                ).scalar()
+            if not behind:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            log.warning("control change %d: not every process confirmed it in time", version)
+        return result
+
+    def reload(self) -> None:
+        """Take the control state from the database (another process changed it)."""
+        services = self.services
+        services.faults.load()
+        with services.db.transaction() as connection:
+            timing = load_setting(connection, "timing")
+            from localocean.core.lifecycle import load_clock
+
+            clock = load_clock(connection)
+        if timing:
+            services.timing.profile = timing["profile"]
+            services.timing.overrides = dict(timing["overrides"])
+            services.clock.set_frozen(timing["profile"] == "manual")
+        if clock is not None:
+            services.clock.offset = clock.offset_seconds
+            if services.clock.frozen_at is not None and clock.frozen_at is not None:
+                services.clock.frozen_at = clock.frozen_at
+        services.lifecycle.refresh_next_due()
+
+    async def _listen(self) -> None:
+        import psycopg
+
+        url = self.services.db.engine.url
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    conninfo, autocommit=True
+                ) as connection:
+                    await connection.execute(f"LISTEN {CHANNEL}")
+                    async for note in connection.notifies():
+                        version = int(note.payload)
+                        self.reload()
+                        with self.services.db.transaction() as db:
+                            db.execute(
+                                update(processes)
+                                .where(processes.c.id == self.id, processes.c.seen < version)
+                                .values(seen=version)
+                            )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("LISTEN %s lost; retrying", CHANNEL, exc_info=True)
+                await asyncio.sleep(1.0)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                with self.services.db.transaction() as connection:
+                    now = wall_time()
+                    beat = connection.execute(
+                        update(processes).where(processes.c.id == self.id).values(heartbeat=now)
+                    ).rowcount
+                    if not beat:  # a reset emptied the table: be counted again
+                        connection.execute(
+                            insert(processes).values(
+                                id=self.id, heartbeat=now, seen=_version(connection)
+                            )
+                        )
+                    connection.execute(delete(processes).where(processes.c.heartbeat < now - 60))
+            except Exception:
+                log.warning("heartbeat failed", exc_info=True)
+
+
+def _version(connection: Connection) -> int:
+    value = connection.execute(select(counters.c.value).where(counters.c.name == VERSION)).scalar()
+    return int(value or 0)
+
+
+def _bump(connection: Connection) -> int:
+    from localocean.core.db import next_id
+
+    return next_id(connection, VERSION, 0)
