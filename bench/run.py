@@ -202,18 +202,22 @@ def measure_references() -> dict[str, Target]:
     return targets
 
 
-def measure_localocean(label: str, database: str | None) -> list[Target]:
+def measure_localocean(
+    label: str, database: str | None, workers: int = 1, endpoints: int | None = None
+) -> list[Target]:
     port = free_port()
     targets = []
-    with running(Server(label, localocean_command(port, database), port)) as server:
+    command = localocean_command(port, database, workers=workers)
+    with running(Server(label, command, port)) as server:
         client = Client(port)
         try:
+            client.post("/_localocean/reset", {})  # the database may be a previous run's
             client.post("/_localocean/seed", SEED)
             image = client.get("/v2/images?private=true")["images"][0]["id"]
             cluster = client.get("/v2/kubernetes/clusters")["kubernetes_clusters"][0]["id"]
         finally:
             client.close()
-        for endpoint, path in ENDPOINTS:
+        for endpoint, path in ENDPOINTS[:endpoints]:
             progress(f"LocalOcean {label}: {endpoint}")
             load = loadgen.measure(server.url(path(image, cluster)), SECONDS, RUNS, TOKEN)
             targets.append(Target(label, endpoint, load, server.rss_mib()))
@@ -573,7 +577,14 @@ def _postgresql(report: Report) -> list[Target]:
             report.notes.append(f"PostgreSQL not measured: {note}")
             return []
         report.notes.append(f"PostgreSQL {note}")
-        return measure_localocean("PostgreSQL", url)
+        one = measure_localocean("PostgreSQL", url)
+        two = measure_localocean("PostgreSQL, 2 workers", url, workers=2, endpoints=1)
+        if one and two:
+            report.notes.append(
+                f"PostgreSQL GET /v2/images/{{id}} with 2 workers: {two[0].load.rate:,.0f} req/s, "
+                f"{two[0].load.rate / one[0].load.rate:.2f}{X} one worker (goal ≥1.6{X})"
+            )
+        return one
     finally:
         stop()
 

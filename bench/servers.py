@@ -144,7 +144,9 @@ def rss_mib(pid: int) -> float:
 # Commands
 
 
-def localocean_command(port: int, database: str | None, data_dir: Path | None = None) -> list[str]:
+def localocean_command(
+    port: int, database: str | None, data_dir: Path | None = None, workers: int = 1
+) -> list[str]:
     """`database`: None for SQLite in memory, else a SQLAlchemy URL; `data_dir` for SQLite in a
     file (the list-flatness part writes rows into it)."""
     command = [
@@ -157,6 +159,8 @@ def localocean_command(port: int, database: str | None, data_dir: Path | None = 
         command.append("--in-memory")
     else:
         command += ["--database-url", database]
+    if workers != 1:
+        command += ["--workers", str(workers)]
     return command
 
 

@@ -205,3 +205,21 @@ def test_control_changes_reach_every_process(start_server, shared_database) -> N
     assert httpx.put(f"{two.url}/_localocean/timing", json={"profile": "manual"}).status_code == 200
     assert httpx.get(f"{one.url}/_localocean/timing").json()["profile"] == "manual"
     assert httpx.delete(f"{one.url}/_localocean/faults").status_code == 204
+
+
+def test_rate_limits_hold_across_processes(start_server, shared_database) -> None:
+    """Six requests a minute for one token, whichever process serves them: the processes
+    exchange their counts four times a second, so at most a quarter second of requests gets
+    through beyond the limit."""
+    database, _ = shared_database
+    one = start_server("--timing", "instant", "--rate-limit", "6/min", database=database)
+    two = start_server("--timing", "instant", "--rate-limit", "6/min", database=database)
+    headers = {"Authorization": f"Bearer {new_token()}"}
+    answers = []
+    for number in range(40):
+        server = one if number % 2 == 0 else two
+        answers.append(httpx.get(f"{server.url}/v2/account", headers=headers).status_code)
+        time.sleep(0.05)  # a client's pace: twenty requests a second
+    accepted = answers.count(200)
+    assert 6 <= accepted <= 8, answers  # each alone would take 6: 12 in all
+    assert answers[-2:] == [429, 429]

@@ -15,7 +15,7 @@ from localocean.core.operations import Call, Operations
 from localocean.core.router import Receive, Route, Scope, Send
 from localocean.core.services import Services
 from localocean.core.sync import save_setting
-from localocean.core.tables import metadata
+from localocean.core.tables import metadata, rate_hits
 from localocean.core.tallies import recount
 from localocean.core.timing import PROFILES
 from localocean.core.validation import Body
@@ -110,6 +110,8 @@ def reset(call: Call) -> dict[str, Any]:
                 raise NotFound(f"no account {key!r}")
             state_store.clear_account(connection, s.areas, account_id)
     if key is None:
+        with s.db.transaction() as connection:
+            connection.execute(rate_hits.delete())
         s.limiter.reset()
         s.faults.clear()
         s.journal.clear()

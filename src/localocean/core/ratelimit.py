@@ -29,6 +29,11 @@ class RateLimiter:
         self._longest = max(seconds for _, seconds in self.windows)
         self._hits: dict[str, list[deque[float]]] = {}
         self._next_sweep = now() + self._longest
+        # Several processes on one database: the hits this process has not written yet (by key
+        # and second), and the other processes' counts in each window as last read.
+        self.shared = False
+        self.unsent: dict[tuple[str, int], int] = {}
+        self.others: dict[str, list[int]] = {}
 
     def hit(self, key: str) -> tuple[Headers, int | None]:
         """Count one request; returns the headers and, when refused, the seconds to wait."""
@@ -39,19 +44,25 @@ class RateLimiter:
         if queues is None:
             queues = self._hits[key] = [deque() for _ in self.windows]
         retry_after = 0.0
-        for (count, seconds), queue in zip(self.windows, queues, strict=True):
+        elsewhere = self.others.get(key) or [0] * len(self.windows)
+        for (count, seconds), queue, other in zip(self.windows, queues, elsewhere, strict=True):
             horizon = now - seconds
             while queue and queue[0] <= horizon:
                 queue.popleft()
-            if len(queue) >= count:
-                retry_after = max(retry_after, queue[0] + seconds - now)
+            if len(queue) + other >= count:
+                # Other processes' hits are known by the second: the oldest of ours tells when
+                # room comes, or a second from now.
+                retry_after = max(retry_after, queue[0] + seconds - now if queue else 1.0)
         refused = self.enforce and retry_after > 0
         if not refused:
             for queue in queues:
                 queue.append(now)
+            if self.shared:
+                second = (key, int(now))
+                self.unsent[second] = self.unsent.get(second, 0) + 1
         quota, quota_seconds = self.windows[0]
         main = queues[0]
-        remaining = 0 if refused else max(0, quota - len(main))
+        remaining = 0 if refused else max(0, quota - len(main) - elsewhere[0])
         reset = math.ceil(main[0] + quota_seconds) if main else int(now)
         headers = [
             (b"ratelimit-limit", str(quota).encode()),
@@ -82,3 +93,17 @@ class RateLimiter:
 
     def reset(self) -> None:
         self._hits.clear()
+        self.unsent.clear()
+        self.others.clear()
+
+    @property
+    def active_keys(self) -> list[str]:
+        return list(self._hits)
+
+    def window_counts(self, per_second: list[tuple[int, int]]) -> list[int]:
+        """Hits in each window from (second, count) rows, as of now."""
+        now = self.now()
+        return [
+            sum(count for second, count in per_second if second > now - seconds)
+            for _, seconds in self.windows
+        ]

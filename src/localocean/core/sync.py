@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 
 from localocean.core.clock import wall_time
-from localocean.core.tables import control_state, counters, processes
+from localocean.core.tables import control_state, counters, processes, rate_hits
 
 if TYPE_CHECKING:
     from localocean.core.services import Services
@@ -25,6 +25,7 @@ VERSION = "control_version"
 HEARTBEAT_SECONDS = 1.0
 ALIVE_SECONDS = 5.0  # a process silent for longer is not waited for
 WAIT_SECONDS = 3.0
+SHARE_SECONDS = 0.25  # how often rate-limit counts are exchanged
 
 
 def save_setting(connection: Connection, name: str, value: Any) -> None:
@@ -58,7 +59,12 @@ class ControlSync:
                 )
             )
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._listen()), loop.create_task(self._heartbeat())]
+        self.services.limiter.shared = True
+        self._tasks = [
+            loop.create_task(self._listen()),
+            loop.create_task(self._heartbeat()),
+            loop.create_task(self._share_rate_limits()),
+        ]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -163,6 +169,56 @@ class ControlSync:
                     connection.execute(delete(processes).where(processes.c.heartbeat < now - 60))
             except Exception:
                 log.warning("heartbeat failed", exc_info=True)
+
+    async def _share_rate_limits(self) -> None:
+        while True:
+            await asyncio.sleep(SHARE_SECONDS)
+            try:
+                self.share_rate_limits()
+            except Exception:
+                log.warning("sharing rate-limit counts failed", exc_info=True)
+
+    def share_rate_limits(self) -> None:
+        """Write this process's new hits and read the others' for the tokens it serves: a
+        token's limit then holds across processes, give or take a quarter second of hits."""
+        from collections import defaultdict
+
+        from sqlalchemy.dialects.postgresql import insert as upsert
+
+        limiter = self.services.limiter
+        unsent, limiter.unsent = limiter.unsent, {}
+        keys = limiter.active_keys
+        now = int(wall_time())
+        longest = max(seconds for _, seconds in limiter.windows)
+        with self.services.db.transaction() as connection:
+            if unsent:
+                rows = [
+                    {"key": key, "second": second, "process": self.id, "count": count}
+                    for (key, second), count in unsent.items()
+                ]
+                statement = upsert(rate_hits).values(rows)
+                connection.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["key", "second", "process"],
+                        set_={"count": rate_hits.c.count + statement.excluded.count},
+                    )
+                )
+            others: dict[str, list[tuple[int, int]]] = defaultdict(list)
+            if keys:
+                found = connection.execute(
+                    select(rate_hits.c.key, rate_hits.c.second, func.sum(rate_hits.c.count))
+                    .where(
+                        rate_hits.c.key.in_(keys),
+                        rate_hits.c.second > now - longest,
+                        rate_hits.c.process != self.id,
+                    )
+                    .group_by(rate_hits.c.key, rate_hits.c.second)
+                ).all()
+                for key, second, count in found:
+                    others[key].append((int(second), int(count)))
+            if now % 60 == 0:
+                connection.execute(delete(rate_hits).where(rate_hits.c.second < now - longest))
+        limiter.others = {key: limiter.window_counts(rows) for key, rows in others.items()}
 
 
 def _version(connection: Connection) -> int:

@@ -152,6 +152,19 @@ processes = Table(
     info={"state": False},  # the running processes, not state: never exported, reset, imported
 )
 
+# Requests counted against the rate limits, by token (hash), second and process: every process
+# adds its own a few times a second and reads the others'.
+rate_hits = Table(
+    "rate_hits",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("second", BigInteger, primary_key=True),
+    Column("process", String(36), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Index("ix_rate_hits_second", "second"),
+    info={"state": False},
+)
+
 CORE_TABLES = (
     accounts,
     tokens,
@@ -164,4 +177,5 @@ CORE_TABLES = (
     fault_rules,
     control_state,
     processes,
+    rate_hits,
 )

@@ -1,5 +1,6 @@
 """Control state shared by every process on one database: fault rules, settings such as the
-timing profile, and the processes that follow them.
+timing profile, the processes that follow them, and the requests counted against the rate
+limits.
 
 Revision ID: 0009
 Revises: 0008
@@ -27,6 +28,14 @@ def upgrade() -> None:
         sa.Column("name", sa.String(32), primary_key=True),
         sa.Column("value", sa.JSON(none_as_null=True), nullable=False),
     )
+    op.create_table(
+        "rate_hits",
+        sa.Column("key", sa.String(80), primary_key=True),
+        sa.Column("second", sa.BigInteger, primary_key=True),
+        sa.Column("process", sa.String(36), primary_key=True),
+        sa.Column("count", sa.Integer, nullable=False),
+    )
+    op.create_index("ix_rate_hits_second", "rate_hits", ["second"])
     op.create_table(
         "processes",
         sa.Column("id", sa.String(36), primary_key=True),
