@@ -51,12 +51,13 @@ def full_policy(policy: dict[str, Any]) -> dict[str, Any]:
 
 
 def next_window(policy: dict[str, Any], now: float) -> tuple[float, float]:
-    """The start and end (epoch seconds, UTC) of the next backup window after `now`."""
+    """The start and end (epoch seconds, UTC) of the backup window in progress at `now`, or of
+    the next one (a backup is taken by the end of its window)."""
     day_start = now - now % DAY
     # 1970-01-01 was a Thursday: weekday index (SUN=0) of a day is (days + 4) % 7.
-    for days_ahead in range(0, 9):
+    for days_ahead in range(-1, 9):  # yesterday's window may run past midnight
         start = day_start + days_ahead * DAY + policy["hour"] * HOUR
-        if start <= now:
+        if start + WINDOW_HOURS * HOUR <= now:
             continue
         if policy["plan"] == "weekly":
             weekday = WEEKDAYS[(int(start // DAY) + 4) % 7]
