@@ -436,3 +436,22 @@ class Readers:
 def _read(connection: Connection, work: Callable[[Connection], T]) -> T:
     with connection.begin():
         return work(connection)
+
+
+async def listen(url: Any, channel: str, heard: Callable[[str], None]) -> None:
+    """Call `heard` with the payload of each NOTIFY on `channel` of the PostgreSQL database at
+    `url` (SQLAlchemy's), until cancelled; listens again when the database comes back."""
+    import psycopg
+
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as db:
+                await db.execute(f"LISTEN {channel}")
+                async for note in db.notifies():
+                    heard(note.payload)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("LISTEN %s lost; listening again in a second", channel, exc_info=True)
+            await asyncio.sleep(1.0)

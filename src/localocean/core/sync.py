@@ -126,30 +126,20 @@ class ControlSync:
         services.lifecycle.refresh_next_due()
 
     async def _listen(self) -> None:
-        import psycopg
+        from localocean.core.db import listen
 
-        url = self.services.db.engine.url
-        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(
-                    conninfo, autocommit=True
-                ) as connection:
-                    await connection.execute(f"LISTEN {CHANNEL}")
-                    async for note in connection.notifies():
-                        version = int(note.payload)
-                        self.reload()
-                        with self.services.db.transaction() as db:
-                            db.execute(
-                                update(processes)
-                                .where(processes.c.id == self.id, processes.c.seen < version)
-                                .values(seen=version)
-                            )
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("LISTEN %s lost; retrying", CHANNEL, exc_info=True)
-                await asyncio.sleep(1.0)
+        await listen(self.services.db.engine.url, CHANNEL, self._heard)
+
+    def _heard(self, payload: str) -> None:
+        """Another process announced control change `payload`: take it, and say so."""
+        version = int(payload)
+        self.reload()
+        with self.services.db.transaction() as connection:
+            connection.execute(
+                update(processes)
+                .where(processes.c.id == self.id, processes.c.seen < version)
+                .values(seen=version)
+            )
 
     async def _heartbeat(self) -> None:
         while True:

@@ -1354,15 +1354,6 @@ def bind_claim(kube: Kube, claim: Obj) -> None:
 # Scheduling and pods
 
 
-def _requests(pod_spec: Obj) -> tuple[float, float]:
-    cpu = memory = 0.0
-    for container in pod_spec.get("containers") or []:
-        requests = (container.get("resources") or {}).get("requests") or {}
-        cpu += quantity.parse_or_zero(requests.get("cpu", 0))
-        memory += quantity.parse_or_zero(requests.get("memory", 0))
-    return cpu, memory
-
-
 def _tolerates(pod_spec: Obj, node: Obj, daemon: bool = False) -> bool:
     tolerations = pod_spec.get("tolerations") or []
     for taint in node.get("spec", {}).get("taints") or []:
@@ -1451,7 +1442,7 @@ def schedule(kube: Kube, retry: bool = True) -> None:
         used[_meta(node)["name"]] = [cpu_used, memory_used, float(count)]
     for pod in sorted(pending, key=lambda p: _meta(p).get("creationTimestamp", "")):
         spec = pod.get("spec", {})
-        cpu, memory = _requests(spec)
+        cpu, memory = quantity.pod_requests(spec)
         reasons: dict[str, int] = defaultdict(int)
         fitting = []
         for node in nodes:

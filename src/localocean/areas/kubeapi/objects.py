@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Row
 
-from localocean.areas.kubeapi import defaults, store
+from localocean.areas.kubeapi import defaults, store, validation
 from localocean.areas.kubeapi.catalog import BUILTIN, Resource, resource_from_crd
 from localocean.areas.kubeapi.errors import (
     KubeError,
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 
 CRD_GROUP, CRD_RESOURCE = "apiextensions.k8s.io", "customresourcedefinitions"
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -362,9 +361,9 @@ class Kube:
         elif key in _LABEL_NAMED:
             pattern, limit, what = _LABEL, 63, "a lowercase RFC 1123 label"
         else:
-            pattern, limit, what = _SUBDOMAIN, 253, "a lowercase RFC 1123 subdomain"
+            pattern, limit, what = validation.SUBDOMAIN, 253, "a lowercase RFC 1123 subdomain"
         if resource.custom:
-            pattern, limit, what = _SUBDOMAIN, 253, "a lowercase RFC 1123 subdomain"
+            pattern, limit, what = validation.SUBDOMAIN, 253, "a lowercase RFC 1123 subdomain"
         if not isinstance(name, str) or len(name) > limit or not pattern.match(name):
             raise invalid(
                 resource.kind,
@@ -382,8 +381,6 @@ class Kube:
             )
 
     def _validate(self, resource: Resource, obj: Obj) -> None:
-        from localocean.areas.kubeapi import validation
-
         causes = validation.causes(resource, obj)
         if causes:
             raise invalid(resource.kind, resource.group, obj["metadata"].get("name", ""), causes)

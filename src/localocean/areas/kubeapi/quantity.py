@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _SUFFIXES = {
     "": 1.0,
@@ -42,3 +43,13 @@ def parse_or_zero(value: object) -> float:
         return parse(value)
     except ValueError:
         return 0.0
+
+
+def pod_requests(pod_spec: dict[str, Any]) -> tuple[float, float]:
+    """The CPU (cores) and memory (bytes) a pod's containers request together."""
+    cpu = memory = 0.0
+    for container in pod_spec.get("containers") or []:
+        requests = (container.get("resources") or {}).get("requests") or {}
+        cpu += parse_or_zero(requests.get("cpu", 0))
+        memory += parse_or_zero(requests.get("memory", 0))
+    return cpu, memory

@@ -326,11 +326,7 @@ def _placement(group: str, resource: str, body: dict[str, Any]) -> dict[str, Any
     from localocean.areas.kubeapi import quantity
 
     spec = body.get("spec") or {}
-    cpu = memory = 0.0
-    for container in spec.get("containers") or []:
-        requests = (container.get("resources") or {}).get("requests") or {}
-        cpu += quantity.parse_or_zero(requests.get("cpu", 0))
-        memory += quantity.parse_or_zero(requests.get("memory", 0))
+    cpu, memory = quantity.pod_requests(spec)
     status = body.get("status") or {}
     phase = status.get("phase")
     deleting = bool(body["metadata"].get("deletionTimestamp"))

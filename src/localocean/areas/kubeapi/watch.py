@@ -253,21 +253,6 @@ class Notifications(Runtime):
                 await self._task
 
     async def _listen(self, url: Any) -> None:
-        import logging
+        from localocean.core.db import listen
 
-        import psycopg
-
-        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(
-                    conninfo, autocommit=True
-                ) as connection:
-                    await connection.execute(f"LISTEN {CHANNEL}")
-                    async for note in connection.notifies():
-                        HUB.notify(note.payload)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database went away: listen again when it is back
-                logging.getLogger(__name__).warning("LISTEN %s lost; retrying", CHANNEL)
-                await asyncio.sleep(1.0)
+        await listen(url, CHANNEL, HUB.notify)
