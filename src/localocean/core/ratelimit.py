@@ -34,6 +34,7 @@ class RateLimiter:
         self.shared = False
         self.unsent: dict[tuple[str, int], int] = {}
         self.others: dict[str, list[int]] = {}
+        self._alone = [0] * len(self.windows)  # no other process's hits
 
     def hit(self, key: str) -> tuple[Headers, int | None]:
         """Count one request; returns the headers and, when refused, the seconds to wait."""
@@ -44,7 +45,7 @@ class RateLimiter:
         if queues is None:
             queues = self._hits[key] = [deque() for _ in self.windows]
         retry_after = 0.0
-        elsewhere = self.others.get(key) or [0] * len(self.windows)
+        elsewhere = self.others.get(key) or self._alone
         for (count, seconds), queue, other in zip(self.windows, queues, elsewhere, strict=True):
             horizon = now - seconds
             while queue and queue[0] <= horizon:

@@ -72,9 +72,10 @@ def _save_if_changed(kube: Kube, group: str, plural: str, before: Obj, after: Ob
 
 
 def _set_status(kube: Kube, group: str, plural: str, obj: Obj, status: Obj) -> Obj:
-    merged = copy.deepcopy(obj)
-    merged["status"] = {**obj.get("status", {}), **status}
-    return _save_if_changed(kube, group, plural, obj, merged)
+    """Store `obj` with this status, if that changes it."""
+    changed = copy.deepcopy(obj)
+    changed["status"] = status
+    return _save_if_changed(kube, group, plural, obj, changed)
 
 
 def _condition(kind: str, status: bool, reason: str, message: str, now: str) -> Obj:
@@ -893,9 +894,7 @@ def replicaset(kube: Kube, rs: Obj) -> None:
         status.pop("availableReplicas")
     if not pods:
         status.pop("fullyLabeledReplicas")
-    changed = copy.deepcopy(rs)
-    changed["status"] = status
-    _save_if_changed(kube, "apps", "replicasets", rs, changed)
+    _set_status(kube, "apps", "replicasets", rs, status)
 
 
 def statefulset(kube: Kube, sts: Obj) -> None:
@@ -989,9 +988,7 @@ def statefulset(kube: Kube, sts: Obj) -> None:
         "updateRevision": revision,
         "collisionCount": 0,
     }
-    changed = copy.deepcopy(sts)
-    changed["status"] = status
-    _save_if_changed(kube, "apps", "statefulsets", sts, changed)
+    _set_status(kube, "apps", "statefulsets", sts, status)
 
 
 def _ordinal(pod_name: str, set_name: str) -> int:
@@ -1085,9 +1082,7 @@ def daemonset(kube: Kube, ds: Obj) -> None:
         status["numberUnavailable"] = len(eligible) - ready
     if not ready:
         status.pop("numberAvailable")
-    changed = copy.deepcopy(ds)
-    changed["status"] = status
-    _save_if_changed(kube, "apps", "daemonsets", ds, changed)
+    _set_status(kube, "apps", "daemonsets", ds, status)
 
 
 def job(kube: Kube, j: Obj) -> None:
@@ -1152,9 +1147,7 @@ def job(kube: Kube, j: Obj) -> None:
         for condition in status["conditions"]:
             condition.pop("lastUpdateTime")
         record_event(kube, j, "Normal", "Completed", "Job completed", "job-controller")
-    changed = copy.deepcopy(j)
-    changed["status"] = status
-    _save_if_changed(kube, "batch", "jobs", j, changed)
+    _set_status(kube, "batch", "jobs", j, status)
 
 
 def cronjob(kube: Kube, cj: Obj) -> None:
@@ -1196,9 +1189,7 @@ def cronjob(kube: Kube, cj: Obj) -> None:
         status["lastSuccessfulTime"] = max(
             jb.get("status", {}).get("completionTime", "") for jb in finished
         )
-    changed = copy.deepcopy(cj)
-    changed["status"] = status
-    _save_if_changed(kube, "batch", "cronjobs", cj, changed)
+    _set_status(kube, "batch", "cronjobs", cj, status)
     if spec.get("suspend"):
         return
     try:
