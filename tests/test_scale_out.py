@@ -223,3 +223,80 @@ def test_rate_limits_hold_across_processes(start_server, shared_database) -> Non
     accepted = answers.count(200)
     assert 6 <= accepted <= 8, answers  # each alone would take 6: 12 in all
     assert answers[-2:] == [429, 429]
+
+
+def test_the_journal_is_shared(start_server, shared_database) -> None:
+    """Requests served by either process are in the journal read through either, at once;
+    it keeps the newest `--journal-size` of them all; clearing it through one clears it."""
+    database, _ = shared_database
+    one = start_server("--timing", "instant", "--journal-size", "6", database=database)
+    two = start_server("--timing", "instant", "--journal-size", "6", database=database)
+    headers = {"Authorization": f"Bearer {new_token()}"}
+    for number in range(8):
+        server = one if number % 2 == 0 else two
+        answer = httpx.get(f"{server.url}/v2/tags/t{number}", headers=headers)
+        assert answer.status_code == 404
+    for server in (one, two):
+        answer = httpx.get(f"{server.url}/_localocean/requests")
+        assert answer.status_code == 200, server.logs()[-3000:]
+        entries = answer.json()["requests"]
+        assert [entry["path"] for entry in entries] == [f"/v2/tags/t{n}" for n in range(2, 8)]
+        assert entries[-1]["response_body"]["id"] == "not_found"
+    matching = httpx.get(f"{two.url}/_localocean/requests", params={"path": "*/t3"}).json()
+    assert [entry["path"] for entry in matching["requests"]] == ["/v2/tags/t3"]
+    assert httpx.delete(f"{one.url}/_localocean/requests").status_code == 204
+    httpx.get(f"{two.url}/v2/account", headers=headers)
+    entries = httpx.get(f"{one.url}/_localocean/requests").json()["requests"]
+    assert [entry["path"] for entry in entries] == ["/v2/account"]
+
+
+def test_a_process_killed_during_a_burst_of_creates(start_server, clients, shared_database) -> None:
+    """SIGKILL while creates are in flight: every acknowledged droplet is there, none is
+    half-written (each has its create action, the list's total counts exactly what is
+    listed, as does its tag), and the other process finishes what the dead one had scheduled."""
+    database, _ = shared_database
+    one = start_server("--timing", "realistic", database=database)
+    two = start_server("--timing", "realistic", database=database)
+    tokens = [new_token() for _ in range(16)]  # an account holds 25 droplets at most
+    body = {"region": "nyc3", "size": "s-1vcpu-1gb", "image": "ubuntu-24-04-x64", "tags": ["b"]}
+
+    def create(number: int) -> int | None:
+        try:
+            with httpx.Client(base_url=one.url, timeout=10) as client:
+                answer = client.post(
+                    "/v2/droplets",
+                    json={**body, "name": f"burst-{number}"},
+                    headers={"Authorization": f"Bearer {tokens[number % len(tokens)]}"},
+                )
+        except httpx.HTTPError:
+            return None  # the process died under it: not acknowledged
+        assert answer.status_code == 202, answer.text
+        return answer.json()["droplet"]["id"]
+
+    with ThreadPoolExecutor(6) as pool:
+        futures = [pool.submit(create, number) for number in range(20 * len(tokens))]
+        while sum(future.done() for future in futures) < 60:
+            time.sleep(0.01)  # let a few dozen land, then kill the process mid-burst
+        one.stop(signal.SIGKILL)
+        acknowledged = {future.result() for future in futures} - {None}
+    assert 60 <= len(acknowledged) < 20 * len(tokens), "the kill came during the burst"
+    moved = httpx.post(f"{two.url}/_localocean/clock/advance", json={"seconds": 600})
+    assert moved.status_code == 200
+    listed: list[dict] = []
+    for token in tokens:
+        with clients.http(two.url, token) as second:
+            page = second.get("/v2/droplets", params={"per_page": 200}).json()
+            droplets = page["droplets"]
+            assert page["meta"]["total"] == len(droplets), "the count kept agrees with the rows"
+            listed += droplets
+            if not droplets:
+                continue
+            tag = second.get("/v2/tags/b").json()["tag"]["resources"]["droplets"]["count"]
+            assert tag == len(droplets)
+            assert {droplet["status"] for droplet in droplets} == {"active"}, "finished by two"
+            actions = second.get("/v2/actions", params={"per_page": 200}).json()
+            assert actions["meta"]["total"] == len(droplets)
+            assert {(a["type"], a["status"]) for a in actions["actions"]} == {
+                ("create", "completed")
+            }
+    assert acknowledged <= {droplet["id"] for droplet in listed}

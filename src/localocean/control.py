@@ -3,6 +3,8 @@ reset, clock, timing, faults, the request journal, state export and import, seed
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from localocean import __version__
@@ -91,6 +93,21 @@ def _settled(services: Services, result: Any) -> Any:
     return services.sync.settled(result)
 
 
+def _journals_in(services: Services, then: Callable[[], Any]) -> Any:
+    """`then()`, once every process sharing the database has written its journal entries."""
+    assert services.sync is not None
+    if not services.sync.active:
+        return then()
+
+    async def after_flush() -> Any:
+        assert services.sync is not None
+        await services.sync.flushed()
+        result = then()
+        return await result if inspect.isawaitable(result) else result
+
+    return after_flush()
+
+
 def _forget_caches(services: Services) -> None:
     services.auth.forget()
     services.lifecycle.load()
@@ -98,28 +115,33 @@ def _forget_caches(services: Services) -> None:
 
 
 @routes.post(PREFIX + "/reset", "reset")
-def reset(call: Call) -> dict[str, Any]:
+def reset(call: Call) -> Any:
     key = Body(call.body).str("account")
     s = call.services
-    with s.db.transaction() as connection:
-        if key is None:
-            state_store.clear(connection, metadata)
-        else:
-            account_id = accounts.find_account(connection, key)
-            if account_id is None:
-                raise NotFound(f"no account {key!r}")
-            state_store.clear_account(connection, s.areas, account_id)
-    if key is None:
+
+    def clear() -> Any:
         with s.db.transaction() as connection:
-            connection.execute(rate_hits.delete())
-        s.limiter.reset()
-        s.faults.clear()
-        s.journal.clear()
-        s.lifecycle.save_clock()
-        if s.auth.grants:
-            s.auth.install(s.auth.grants)
-    _forget_caches(s)
-    return _settled(s, {"reset": key or "everything"})
+            if key is None:
+                state_store.clear(connection, metadata)
+            else:
+                account_id = accounts.find_account(connection, key)
+                if account_id is None:
+                    raise NotFound(f"no account {key!r}")
+                state_store.clear_account(connection, s.areas, account_id)
+        if key is None:
+            with s.db.transaction() as connection:
+                connection.execute(rate_hits.delete())
+                s.journal.clear(connection)
+            s.limiter.reset()
+            s.faults.clear()
+            s.lifecycle.save_clock()
+            if s.auth.grants:
+                s.auth.install(s.auth.grants)
+        _forget_caches(s)
+        return _settled(s, {"reset": key or "everything"})
+
+    # Every process's journal entries are in before the journal is emptied.
+    return _journals_in(s, clear) if key is None else clear()
 
 
 def _clock_state(services: Services, applied: int | None = None) -> dict[str, Any]:
@@ -222,15 +244,27 @@ def list_requests(call: Call) -> dict[str, Any]:
     limit = query.get("limit")
     if limit is not None and not limit.isdigit():
         raise Unprocessable("limit must be a positive integer")
-    entries = call.services.journal.query(
-        query.get("method"), query.get("path"), int(limit) if limit else None
-    )
-    return {"requests": entries}
+    s = call.services
+
+    def read() -> dict[str, Any]:
+        with s.db.transaction() as connection:
+            entries = s.journal.query(
+                query.get("method"), query.get("path"), int(limit) if limit else None, connection
+            )
+        return {"requests": entries}
+
+    return _journals_in(s, read)
 
 
 @routes.delete(PREFIX + "/requests", "requests_clear", status=204)
-def clear_requests(call: Call) -> None:
-    call.services.journal.clear()
+def clear_requests(call: Call) -> Any:
+    s = call.services
+
+    def clear() -> None:
+        with s.db.transaction() as connection:
+            s.journal.clear(connection)
+
+    return _journals_in(s, clear)
 
 
 @routes.get(PREFIX + "/state", "state_export")

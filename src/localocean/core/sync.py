@@ -1,6 +1,8 @@
 """Control changes every process follows (PostgreSQL): fault rules, the timing profile, the
 clock. A change is written to the database, announced with NOTIFY, and its request answered
-once every live process has taken it, so any request after it, to any process, meets it."""
+once every live process has taken it, so any request after it, to any process, meets it. The
+same announcement, without a change, makes every process write its journal entries first
+(`flushed`): a read of the journal then sees every request answered before it."""
 
 from __future__ import annotations
 
@@ -25,7 +27,9 @@ VERSION = "control_version"
 HEARTBEAT_SECONDS = 1.0
 ALIVE_SECONDS = 5.0  # a process silent for longer is not waited for
 WAIT_SECONDS = 3.0
-SHARE_SECONDS = 0.25  # how often rate-limit counts are exchanged
+SHARE_SECONDS = 0.25  # how often rate-limit counts are exchanged and journal entries written
+CHANGE = "change"
+JOURNAL_ONLY = "journal"
 
 
 def save_setting(connection: Connection, name: str, value: Any) -> None:
@@ -60,10 +64,11 @@ class ControlSync:
             )
         loop = asyncio.get_running_loop()
         self.services.limiter.shared = True
+        self.services.journal.shared = True
         self._tasks = [
             loop.create_task(self._listen()),
             loop.create_task(self._heartbeat()),
-            loop.create_task(self._share_rate_limits()),
+            loop.create_task(self._share()),
         ]
 
     async def stop(self) -> None:
@@ -77,13 +82,21 @@ class ControlSync:
 
     async def settled(self, result: Any) -> Any:
         """Announce a control change made here and wait until every live process has it."""
-        if not self.active:
-            return result
+        if self.active:
+            await self._announce(CHANGE)
+        return result
+
+    async def flushed(self) -> None:
+        """Wait until every live process has written its journal entries."""
+        if self.active:
+            await self._announce(JOURNAL_ONLY)
+
+    async def _announce(self, what: str) -> None:
         with self.services.db.transaction() as connection:
             version = _bump(connection)
             connection.execute(
-                text("SELECT pg_notify(:channel, :version)"),
-                {"channel": CHANNEL, "version": str(version)},
+                text("SELECT pg_notify(:channel, :payload)"),
+                {"channel": CHANNEL, "payload": f"{version} {what}"},
             )
             connection.execute(
                 update(processes).where(processes.c.id == self.id).values(seen=version)
@@ -104,7 +117,6 @@ class ControlSync:
             await asyncio.sleep(0.01)
         else:
             log.warning("control change %d: not every process confirmed it in time", version)
-        return result
 
     def reload(self) -> None:
         """Take the control state from the database (another process changed it)."""
@@ -131,10 +143,13 @@ class ControlSync:
         await listen(self.services.db.engine.url, CHANNEL, self._heard)
 
     def _heard(self, payload: str) -> None:
-        """Another process announced control change `payload`: take it, and say so."""
-        version = int(payload)
-        self.reload()
+        """A process announced a control change (or asked for journals): take it, say so."""
+        number, _, what = payload.partition(" ")
+        version = int(number)
+        if what != JOURNAL_ONLY:
+            self.reload()
         with self.services.db.transaction() as connection:
+            self.services.journal.flush(connection)
             connection.execute(
                 update(processes)
                 .where(processes.c.id == self.id, processes.c.seen < version)
@@ -160,13 +175,15 @@ class ControlSync:
             except Exception:
                 log.warning("heartbeat failed", exc_info=True)
 
-    async def _share_rate_limits(self) -> None:
+    async def _share(self) -> None:
         while True:
             await asyncio.sleep(SHARE_SECONDS)
             try:
                 self.share_rate_limits()
+                with self.services.db.transaction() as connection:
+                    self.services.journal.flush(connection)
             except Exception:
-                log.warning("sharing rate-limit counts failed", exc_info=True)
+                log.warning("sharing rate-limit counts or journal entries failed", exc_info=True)
 
     def share_rate_limits(self) -> None:
         """Write this process's new hits and read the others' for the tokens it serves: a

@@ -15,9 +15,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -165,6 +167,27 @@ rate_hits = Table(
     info={"state": False},
 )
 
+# The request journal when several processes share the database (PostgreSQL): each process
+# writes what it served a few times a second; the newest `--journal-size` entries are kept.
+journal = Table(
+    "journal",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("time", Float, nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("account", String(40), nullable=True),
+    Column("duration_ms", Float, nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("request_body", LargeBinary, nullable=False),
+    Column("response_body", LargeBinary, nullable=False),
+    info={"state": False},  # what clients sent, not state: reset clears it, export leaves it
+)
+
 CORE_TABLES = (
     accounts,
     tokens,
@@ -178,4 +201,5 @@ CORE_TABLES = (
     control_state,
     processes,
     rate_hits,
+    journal,
 )
