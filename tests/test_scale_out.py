@@ -205,6 +205,14 @@ def test_control_changes_reach_every_process(start_server, shared_database) -> N
     assert httpx.put(f"{two.url}/_localocean/timing", json={"profile": "manual"}).status_code == 200
     assert httpx.get(f"{one.url}/_localocean/timing").json()["profile"] == "manual"
     assert httpx.delete(f"{one.url}/_localocean/faults").status_code == 204
+    # A reset through one: the other forgets the accounts it knew the tokens by.
+    key = {"name": "k", "public_key": openssh_key()}
+    assert httpx.post(f"{two.url}/v2/account/keys", json=key, headers=headers).status_code == 201
+    assert httpx.post(f"{one.url}/_localocean/reset", json={}).status_code == 200
+    again = httpx.post(f"{two.url}/v2/account/keys", json=key, headers=headers)
+    assert again.status_code == 201, again.text
+    keys = httpx.get(f"{one.url}/v2/account/keys", headers=headers).json()["ssh_keys"]
+    assert [k["id"] for k in keys] == [again.json()["ssh_key"]["id"]]
 
 
 def test_rate_limits_hold_across_processes(start_server, shared_database) -> None:
@@ -300,3 +308,28 @@ def test_a_process_killed_during_a_burst_of_creates(start_server, clients, share
                 ("create", "completed")
             }
     assert acknowledged <= {droplet["id"] for droplet in listed}
+
+
+def test_first_droplets_in_a_region_at_once_share_one_default_vpc(
+    start_server, shared_database
+) -> None:
+    """The default VPC is made by whichever request needs it first; requests racing for it,
+    on both processes, all succeed and find the same one."""
+    database, _ = shared_database
+    servers = (start_server(database=database), start_server(database=database))
+    headers = {"Authorization": f"Bearer {new_token()}"}
+    body = {"region": "ams3", "size": "s-1vcpu-1gb", "image": "ubuntu-24-04-x64"}
+
+    def create(number: int) -> httpx.Response:
+        url = servers[number % 2].url
+        return httpx.post(
+            f"{url}/v2/droplets", json={**body, "name": f"d{number}"}, headers=headers
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(create, range(8)))
+    assert [answer.status_code for answer in answers] == [202] * 8, answers[0].text
+    vpcs = httpx.get(f"{servers[1].url}/v2/vpcs", headers=headers).json()["vpcs"]
+    assert [(vpc["name"], vpc["default"]) for vpc in vpcs] == [("default-ams3", True)]
+    droplets = httpx.get(f"{servers[0].url}/v2/droplets", headers=headers).json()["droplets"]
+    assert {droplet["vpc_uuid"] for droplet in droplets} == {vpcs[0]["id"]}

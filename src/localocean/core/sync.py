@@ -122,6 +122,7 @@ class ControlSync:
         """Take the control state from the database (another process changed it)."""
         services = self.services
         services.faults.load()
+        services.auth.forget()  # a reset or an import may have removed the tokens it knew
         with services.db.transaction() as connection:
             timing = load_setting(connection, "timing")
             from localocean.core.lifecycle import load_clock

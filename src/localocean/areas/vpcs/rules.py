@@ -118,17 +118,26 @@ def default_for(connection: Connection, account_id: str, region: str, now: float
     while any(v.name == name for v in taken):
         suffix += 1
         name = f"default-{region}-{suffix}"
-    return _insert(
-        connection,
-        id=str(uuid.uuid4()),
-        account_id=account_id,
-        name=name,
-        description="",
-        region=region,
-        ip_range=_generate_range(taken),
-        is_default=True,
-        created_at=now,
-    )
+    vpc_id = str(uuid.uuid4())
+    values: dict[str, Any] = {
+        "id": vpc_id,
+        "account_id": account_id,
+        "name": name,
+        "description": "",
+        "region": region,
+        "ip_range": _generate_range(taken),
+        "is_default": True,
+        "created_at": now,
+    }
+    try:
+        store.add(connection, **values)
+    except Duplicate:
+        # Another request (thread or process) made it first, and has committed: take that one.
+        found = store.default_in(connection, account_id, region)
+        if found is None:
+            raise
+        return found
+    return get(connection, account_id, vpc_id)
 
 
 def get(connection: Connection, account_id: str, vpc_id: str) -> Row[Any]:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     bindparam,
     func,
     select,
+    text,
     update,
 )
 
@@ -39,6 +40,15 @@ vpcs = Table(
     Column("created_at", Float, nullable=False),
     UniqueConstraint("account_id", "name", name="uq_vpcs_account_name"),
     Index("ix_vpcs_account_created", "account_id", "created_at", "id"),
+    # One default per region: requests racing to make it (threads, processes) make one.
+    Index(
+        "uq_vpcs_default_region",
+        "account_id",
+        "region",
+        unique=True,
+        sqlite_where=text("is_default"),
+        postgresql_where=text("is_default"),
+    ),
 )
 
 _OF_ACCOUNT = vpcs.c.account_id == bindparam("account_id")

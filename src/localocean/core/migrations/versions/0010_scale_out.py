@@ -1,4 +1,5 @@
-"""The request journal shared by the processes on one PostgreSQL database.
+"""Scale-out: the request journal shared by the processes on one PostgreSQL database, and one
+default VPC per region however many requests race to make it.
 
 Revision ID: 0010
 Revises: 0009
@@ -34,6 +35,16 @@ def upgrade() -> None:
         sa.Column("response_body", sa.LargeBinary, nullable=False),
     )
 
+    op.create_index(
+        "uq_vpcs_default_region",
+        "vpcs",
+        ["account_id", "region"],
+        unique=True,
+        sqlite_where=sa.text("is_default"),
+        postgresql_where=sa.text("is_default"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("uq_vpcs_default_region", "vpcs")
     op.drop_table("journal")
