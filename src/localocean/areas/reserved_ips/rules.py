@@ -202,7 +202,7 @@ def _free_ipv6(connection: Connection) -> str:
             return address
 
 
-def _chosen(connection: Connection, text: str, family: int, public_range: str) -> str:
+def _chosen(connection: Connection, text: str, family: int, public_range: str = "") -> str:
     """An address a seed asks for: one LocalOcean could have handed out, and free."""
     ip = parse(text, family)
     if ip is None:
@@ -212,7 +212,7 @@ def _chosen(connection: Connection, text: str, family: int, public_range: str) -
         usable = (
             any(address in net for net in IPV4_POOL)
             and int(address) % 256 not in (0, 1, 255)
-            and address not in ipaddress.IPv4Network(public_range)
+            and address not in ipaddress.IPv4Network(public_range or "0.0.0.0/32")
         )
     else:
         usable = address in IPV6_NETWORK and int(address) - int(IPV6_NETWORK[0]) > 1
@@ -298,7 +298,7 @@ def create_v6(
         raise Unprocessable("region_slug is required")
     region = _region(body, "region_slug")
     assert region is not None
-    address = _chosen(connection, ip, V6, "0.0.0.0/32") if ip else _free_ipv6(connection)
+    address = _chosen(connection, ip, V6) if ip else _free_ipv6(connection)
     return _add(connection, account_id, V6, region, None, now, address)
 
 
