@@ -46,8 +46,14 @@ SERVED_TAGS = frozenset(
         "Droplets",
         "Image Actions",
         "Images",
+        "Floating IP Actions",
+        "Floating IPs",
         "Kubernetes",
         "Regions",
+        "Reserved IP Actions",
+        "Reserved IPs",
+        "Reserved IPv6",
+        "Reserved IPv6 Actions",
         "Sizes",
         "Snapshots",
         "SSH Keys",
@@ -169,6 +175,21 @@ class Spec:
         if "enum" in distribution:
             distribution[OPEN_IN_REQUESTS] = True
             distribution["enum"] = [*distribution["enum"], *NEWER_DISTRIBUTIONS]
+
+        # Client quirks (client-compat.md: the client wins), in request bodies only. godo always
+        # sends a reserved IP's `project_id`, empty when none is chosen (DigitalOcean takes ""
+        # as "the default project"), and Ansible's digital_ocean_floating_ip sends `droplet_id`
+        # as a string of digits (a module parameter without a type).
+        for name in ("reserved_ip_create", "floating_ip_create"):
+            region = schemas.get(name, {}).get("oneOf", [{}, {}])[1].get("properties", {})
+            if "project_id" in region:
+                region["project_id"] = {"anyOf": [region["project_id"], {"enum": [""]}]}
+        digits = {"type": "string", "pattern": "^[0-9]+$"}
+        create = schemas.get("floating_ip_create", {}).get("oneOf", [{}])[0].get("properties", {})
+        assign = schemas.get("floating_ip_action_assign", {}).get("allOf", [{}, {}])[1]
+        for properties in (create, assign.get("properties", {})):
+            if "droplet_id" in properties:
+                properties["droplet_id"] = {"anyOf": [properties["droplet_id"], digits]}
 
     def with_tally(self, tally: Tally) -> Spec:
         """This spec (document, validators) counting into another tally: the checker's own

@@ -15,6 +15,7 @@ from localocean.areas import (
     kubeapi,
     kubernetes,
     regions,
+    reserved_ips,
     sizes,
     ssh_keys,
     tags,
@@ -32,6 +33,7 @@ AREAS: tuple[Area, ...] = (
     tags.AREA,
     images.AREA,
     droplets.AREA,
+    reserved_ips.AREA,
     kubernetes.AREA,
     kubeapi.AREA,
 )

@@ -13,12 +13,13 @@ from localocean.core.operations import Call, Operations
 
 routes = Operations()
 DROPLET_LIMIT = 25
+RESERVED_IP_LIMIT = 3  # reserved IPv4s per account (`floating_ip_limit`)
 
 
 def render(account: Row[Any]) -> dict[str, Any]:
     return {
         "droplet_limit": DROPLET_LIMIT,
-        "floating_ip_limit": 3,
+        "floating_ip_limit": RESERVED_IP_LIMIT,
         "volume_limit": 100,
         "email": account.email,
         "name": account.name,

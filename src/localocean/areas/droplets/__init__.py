@@ -255,6 +255,13 @@ def _snapshot_rows(call: Call, droplet: Any) -> list[Any]:
     return rows
 
 
+def _reserved_ips() -> Any:
+    # The reserved_ips area comes after this one (it renders droplets): imported when used.
+    from localocean.areas.reserved_ips import rules as reserved_ips
+
+    return reserved_ips
+
+
 @routes.get(ASSOCIATED, "droplets_list_associatedResources", "droplet:read")
 def list_associated(call: Call) -> dict[str, Any]:
     droplet = _droplet(call)
@@ -262,26 +269,30 @@ def list_associated(call: Call) -> dict[str, Any]:
         {"id": str(row.id), "name": row.name, "cost": _cost(row)}
         for row in _snapshot_rows(call, droplet)
     ]
+    reserved = _reserved_ips().of_droplet(call.db, droplet)
     return {
-        "reserved_ips": [],
-        "floating_ips": [],
+        "reserved_ips": reserved,
+        "floating_ips": reserved,
         "snapshots": snapshots,
         "volumes": [],
         "volume_snapshots": [],
     }
 
 
-def _destroy_with(call: Call, droplet: Any, snapshot_ids: set[str] | None) -> None:
-    """Destroy the droplet and the chosen snapshots (all of them when `snapshot_ids` is None),
-    recording what went for the status call."""
+def _destroy_with(
+    call: Call, droplet: Any, snapshot_ids: set[str] | None, reserved: bool = True
+) -> None:
+    """Destroy the droplet, the chosen snapshots (all of them when `snapshot_ids` is None) and
+    its reserved IP (with `reserved`), recording what went for the status call."""
     now = call.now()
     gone = []
     for row in _snapshot_rows(call, droplet):
         if snapshot_ids is None or str(row.id) in snapshot_ids:
             image_rules.remove(call.db, call.services.lifecycle, row, now)
             gone.append({"id": str(row.id), "name": row.name, "destroyed_at": rfc3339(now)})
+    released = _reserved_ips().release_with(call.db, droplet, now) if reserved else []
     resources = {
-        "reserved_ips": [], "floating_ips": [], "snapshots": gone, "volumes": [],
+        "reserved_ips": released, "floating_ips": released, "snapshots": gone, "volumes": [],
         "volume_snapshots": [],
     }  # fmt: skip
     store.record_destroy(
@@ -300,15 +311,26 @@ def _destroy_with(call: Call, droplet: Any, snapshot_ids: set[str] | None) -> No
 def destroy_selective(call: Call) -> None:
     droplet = _droplet(call)
     body = Body(call.body)
-    for field in ("reserved_ips", "floating_ips", "volumes", "volume_snapshots"):
+    for field in ("volumes", "volume_snapshots"):
         if body.str_list(field):
             raise Unprocessable(f"{field}: no such resource is associated with this droplet")
+    reserved = {*(body.str_list("reserved_ips") or []), *(body.str_list("floating_ips") or [])}
+    # A reserved IP is named by its id or its address.
+    ours = {
+        value
+        for ip in _reserved_ips().of_droplet(call.db, droplet)
+        for value in (ip["id"], ip["name"])
+    }
+    if reserved - ours:
+        raise Unprocessable(
+            f"reserved_ips: {sorted(reserved - ours)[0]} is not assigned to this droplet"
+        )
     chosen = set(body.str_list("snapshots") or [])
     known = {str(row.id) for row in _snapshot_rows(call, droplet)}
     unknown = chosen - known
     if unknown:
         raise Unprocessable(f"snapshots: {sorted(unknown)[0]} is not a snapshot of this droplet")
-    _destroy_with(call, droplet, chosen)
+    _destroy_with(call, droplet, chosen, bool(reserved))
 
 
 @routes.delete(

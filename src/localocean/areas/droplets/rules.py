@@ -39,6 +39,9 @@ PUBLIC_PREFIX = 20
 DEFAULT_PUBLIC_RANGE = "198.18.0.0/15"  # RFC 2544 benchmarking space: routes nowhere
 # One /64 of RFC 3849 documentation space (routes nowhere); its ::1 is the gateway.
 IPV6_NETWORK = ipaddress.IPv6Network("2001:db8:0:1::/64")
+# A reserved IPv4 is shown in its /24 (the reserved_ips area hands them out of /24s of
+# documentation space), a reserved IPv6 in its /64.
+RESERVED_PREFIX = 24
 
 
 # Reading
@@ -102,6 +105,16 @@ def _networks(row: Row[Any]) -> dict[str, list[dict[str, Any]]]:
                 "type": "public",
             }
         )
+    if row.reserved_ipv4:  # a second public address, after the droplet's own
+        reserved = ipaddress.IPv4Interface(f"{row.reserved_ipv4}/{RESERVED_PREFIX}")
+        v4.append(
+            {
+                "ip_address": row.reserved_ipv4,
+                "netmask": str(reserved.netmask),
+                "gateway": str(reserved.network.network_address + 1),
+                "type": "public",
+            }
+        )
     v6 = []
     if row.ipv6:
         v6.append(
@@ -109,6 +122,16 @@ def _networks(row: Row[Any]) -> dict[str, list[dict[str, Any]]]:
                 "ip_address": row.ipv6,
                 "netmask": 64,
                 "gateway": str(IPV6_NETWORK.network_address + 1),
+                "type": "public",
+            }
+        )
+    if row.reserved_ipv6:
+        network = ipaddress.IPv6Interface(f"{row.reserved_ipv6}/64").network
+        v6.append(
+            {
+                "ip_address": row.reserved_ipv6,
+                "netmask": 64,
+                "gateway": str(network.network_address + 1),
                 "type": "public",
             }
         )

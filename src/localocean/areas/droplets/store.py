@@ -63,10 +63,16 @@ droplets = Table(
     Column("user_data", Text, nullable=True),
     Column("ssh_key_ids", Json, nullable=False),
     Column("created_at", Float, nullable=False),
+    # The reserved IPs assigned to the droplet: kept by the reserved_ips area (one of each at
+    # most); they go with the droplet, which leaves them unassigned.
+    Column("reserved_ipv4", String(15), nullable=True),
+    Column("reserved_ipv6", String(39), nullable=True),
     Index("ix_droplets_account_id", "account_id", "id"),
     Index("ix_droplets_account_name", "account_id", "name"),
     Index("ix_droplets_vpc", "vpc_uuid", "private_ipv4"),
     Index("ix_droplets_public_ipv4", "public_ipv4"),
+    Index("uq_droplets_reserved_ipv4", "reserved_ipv4", unique=True),
+    Index("uq_droplets_reserved_ipv6", "reserved_ipv6", unique=True),
 )
 
 # `GET .../destroy_with_associated_resources/status` after such a destroy.
