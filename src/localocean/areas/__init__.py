@@ -18,6 +18,7 @@ from localocean.areas import (
     sizes,
     ssh_keys,
     tags,
+    volumes,
     vpcs,
 )
 from localocean.core.area import Area
@@ -32,6 +33,7 @@ AREAS: tuple[Area, ...] = (
     tags.AREA,
     images.AREA,
     droplets.AREA,
+    volumes.AREA,
     kubernetes.AREA,
     kubeapi.AREA,
 )

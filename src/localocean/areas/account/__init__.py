@@ -13,13 +13,14 @@ from localocean.core.operations import Call, Operations
 
 routes = Operations()
 DROPLET_LIMIT = 25
+VOLUME_LIMIT = 100
 
 
 def render(account: Row[Any]) -> dict[str, Any]:
     return {
         "droplet_limit": DROPLET_LIMIT,
         "floating_ip_limit": 3,
-        "volume_limit": 100,
+        "volume_limit": VOLUME_LIMIT,
         "email": account.email,
         "name": account.name,
         "uuid": account.id,
