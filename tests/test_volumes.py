@@ -623,7 +623,7 @@ def test_seeded_volumes_survive_export_reset_and_import(start_server, clients, t
         assert message.startswith("accounts[0].volumes[0]")
 
 
-def test_ansible_block_storage(proxied, tmp_path) -> None:
+def test_ansible_block_storage(proxied, clients, tmp_path) -> None:
     """community.digitalocean.digital_ocean_block_storage, run for real: create (and again),
     resize, attach (and again), detach (and again), delete (and again)."""
     from tests.support.ansible import run_module
@@ -661,3 +661,4 @@ def test_ansible_block_storage(proxied, tmp_path) -> None:
         assert run(command="create", state="absent")["changed"] is True
         assert http.get("/v2/volumes").json()["volumes"] == []
         assert run(command="create", state="absent")["changed"] is False
+    assert clients.check_journal(server.url) > 10  # every exchange, held to the spec
