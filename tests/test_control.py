@@ -29,10 +29,10 @@ def test_info_lists_every_spec_operation_as_implemented(control, spec, http) -> 
     served = {op["operation_id"] for op in info["capabilities"]["operations"]}
     assert spec.operation_ids <= served, spec.operation_ids - served
     assert all(op["implemented"] for op in info["capabilities"]["operations"])
-    assert "/v2/volumes" in info["capabilities"]["not_implemented"]
-    body = assert_error(http.get("/v2/volumes"), 501, "not_implemented")
+    assert "/v2/uptime" in info["capabilities"]["not_implemented"]
+    body = assert_error(http.get("/v2/uptime/checks"), 501, "not_implemented")
     assert "not implemented by LocalOcean" in body["message"]
-    assert_error(http.post("/v2/volumes/123/actions", json={}), 501, "not_implemented")
+    assert_error(http.post("/v2/uptime/checks/123/alerts", json={}), 501, "not_implemented")
     docs = control.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     paths = control.get("/openapi.json").json()["paths"]

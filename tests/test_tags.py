@@ -14,6 +14,8 @@ def test_tag_lifecycle_with_counts(do: pydo.Client, http, server) -> None:
         json={"name": "d", "region": "nyc3", "size": "s-1vcpu-1gb", "image": "debian-13-x64"},
     ).json()["droplet"]
     droplet_id = str(droplet["id"])
+    volume = http.post("/v2/volumes", json={"name": "v", "region": "nyc3", "size_gigabytes": 1})
+    volume_id = volume.json()["volume"]["id"]
     created = do.tags.create({"name": "extra-awesome"})["tag"]
     assert created["name"] == "extra-awesome"
     assert created["resources"]["count"] == 0
@@ -24,7 +26,7 @@ def test_tag_lifecycle_with_counts(do: pydo.Client, http, server) -> None:
         {
             "resources": [
                 {"resource_id": droplet_id, "resource_type": "droplet"},
-                {"resource_id": "3d80cb72-342b-4aaa-b92e-4e4abb24a933", "resource_type": "volume"},
+                {"resource_id": volume_id, "resource_type": "volume"},
             ]
         },
     )
@@ -35,9 +37,8 @@ def test_tag_lifecycle_with_counts(do: pydo.Client, http, server) -> None:
         "last_tagged_uri": f"{server.url}/v2/droplets/{droplet_id}",
     }
     assert tag["resources"]["volumes"]["count"] == 1
-    assert tag["resources"]["last_tagged_uri"].endswith(
-        "/v2/volumes/3d80cb72-342b-4aaa-b92e-4e4abb24a933"
-    )
+    assert tag["resources"]["last_tagged_uri"] == f"{server.url}/v2/volumes/{volume_id}"
+    assert http.get(f"/v2/volumes/{volume_id}").json()["volume"]["tags"] == ["extra-awesome"]
     # Tagging twice does not count twice.
     do.tags.assign_resources(
         "extra-awesome", {"resources": [{"resource_id": droplet_id, "resource_type": "droplet"}]}
@@ -91,4 +92,9 @@ def test_tagging_rules(http) -> None:
                  "unprocessable_entity")  # fmt: skip
     assert http.get("/v2/tags/t").json()["tag"]["resources"]["count"] == 0
     response = http.request("DELETE", "/v2/tags/t/resources", json=missing)
+    assert_error(response, 404, "not_found")  # no such volume
+    volume = http.post("/v2/volumes", json={"name": "v", "region": "nyc3", "size_gigabytes": 1})
+    volume_id = volume.json()["volume"]["id"]
+    untagged = {"resources": [{"resource_id": volume_id, "resource_type": "volume"}]}
+    response = http.request("DELETE", "/v2/tags/t/resources", json=untagged)
     assert response.status_code == 204, "untagging what is not tagged is fine"

@@ -42,6 +42,8 @@ SERVED_TAGS = frozenset(
     {
         "Account",
         "Actions",
+        "Block Storage",
+        "Block Storage Actions",
         "Droplet Actions",
         "Droplets",
         "Image Actions",

@@ -19,6 +19,7 @@ from localocean.areas import (
     sizes,
     ssh_keys,
     tags,
+    volumes,
     vpcs,
 )
 from localocean.core.area import Area
@@ -34,6 +35,7 @@ AREAS: tuple[Area, ...] = (
     images.AREA,
     droplets.AREA,
     reserved_ips.AREA,
+    volumes.AREA,
     kubernetes.AREA,
     kubeapi.AREA,
 )

@@ -14,13 +14,14 @@ from localocean.core.operations import Call, Operations
 routes = Operations()
 DROPLET_LIMIT = 25
 RESERVED_IP_LIMIT = 3  # reserved IPv4s per account (`floating_ip_limit`)
+VOLUME_LIMIT = 100
 
 
 def render(account: Row[Any]) -> dict[str, Any]:
     return {
         "droplet_limit": DROPLET_LIMIT,
         "floating_ip_limit": RESERVED_IP_LIMIT,
-        "volume_limit": 100,
+        "volume_limit": VOLUME_LIMIT,
         "email": account.email,
         "name": account.name,
         "uuid": account.id,

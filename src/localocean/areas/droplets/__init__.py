@@ -14,6 +14,8 @@ from localocean.areas.actions import store as action_store
 from localocean.areas.droplets import actions, catalog, rules, store
 from localocean.areas.images import rules as image_rules
 from localocean.areas.images import store as image_store
+from localocean.areas.volumes import rules as volume_rules
+from localocean.areas.volumes import store as volume_store
 from localocean.core import tags
 from localocean.core.area import Area, SeedSection, Taggable
 from localocean.core.clock import rfc3339
@@ -270,34 +272,65 @@ def list_associated(call: Call) -> dict[str, Any]:
         for row in _snapshot_rows(call, droplet)
     ]
     reserved = _reserved_ips().of_droplet(call.db, droplet)
+    volumes, volume_snapshots = volume_rules.associated(call.db, call.account_id, droplet.id)
     return {
         "reserved_ips": reserved,
         "floating_ips": reserved,
         "snapshots": snapshots,
-        "volumes": [],
-        "volume_snapshots": [],
+        "volumes": [
+            {"id": v.id, "name": v.name, "cost": volume_rules.cost(v, volume_rules.VOLUME_COST)}
+            for v in volumes
+        ],
+        "volume_snapshots": [
+            {"id": s.id, "name": s.name, "cost": volume_rules.cost(s, volume_rules.SNAPSHOT_COST)}
+            for s in volume_snapshots
+        ],
     }
 
 
-def _destroy_with(
-    call: Call, droplet: Any, snapshot_ids: set[str] | None, reserved: bool = True
-) -> None:
-    """Destroy the droplet, the chosen snapshots (all of them when `snapshot_ids` is None) and
-    its reserved IP (with `reserved`), recording what went for the status call."""
+def _chosen(body: Body, field: str, known: list[Any]) -> set[str]:
+    chosen = set(body.str_list(field) or [])
+    unknown = chosen - {str(row.id) for row in known}
+    if unknown:
+        raise Unprocessable(f"{field}: {sorted(unknown)[0]} is not associated with this droplet")
+    return chosen
+
+
+def _destroy_with(call: Call, droplet: Any, chosen: dict[str, set[str]] | None) -> None:
+    """Destroy the droplet and the chosen snapshots, volumes and volume snapshots, and release
+    its reserved IP if chosen (all of them when `chosen` is None), recording what went for the
+    status call."""
     now = call.now()
-    gone = []
-    for row in _snapshot_rows(call, droplet):
-        if snapshot_ids is None or str(row.id) in snapshot_ids:
-            image_rules.remove(call.db, call.services.lifecycle, row, now)
-            gone.append({"id": str(row.id), "name": row.name, "destroyed_at": rfc3339(now)})
-    released = _reserved_ips().release_with(call.db, droplet, now) if reserved else []
-    resources = {
-        "reserved_ips": released, "floating_ips": released, "snapshots": gone, "volumes": [],
+    stamp = rfc3339(now)
+
+    def wanted(field: str, row: Any) -> bool:
+        return chosen is None or str(row.id) in chosen[field]
+
+    gone: dict[str, list[dict[str, Any]]] = {
+        "reserved_ips": [], "floating_ips": [], "snapshots": [], "volumes": [],
         "volume_snapshots": [],
     }  # fmt: skip
+    for row in _snapshot_rows(call, droplet):
+        if wanted("snapshots", row):
+            image_rules.remove(call.db, call.services.lifecycle, row, now)
+            gone["snapshots"].append({"id": str(row.id), "name": row.name, "destroyed_at": stamp})
+    volumes, volume_snapshots = volume_rules.associated(call.db, call.account_id, droplet.id)
+    for snapshot in volume_snapshots:
+        if wanted("volume_snapshots", snapshot):
+            volume_rules.remove_snapshot(call.db, snapshot)
+            gone["volume_snapshots"].append(
+                {"id": snapshot.id, "name": snapshot.name, "destroyed_at": stamp}
+            )
+    for volume in volumes:
+        if wanted("volumes", volume):
+            volume_rules.remove(call.db, volume)
+            gone["volumes"].append({"id": volume.id, "name": volume.name, "destroyed_at": stamp})
+    if chosen is None or chosen["reserved_ips"]:
+        released = _reserved_ips().release_with(call.db, droplet, now)
+        gone["reserved_ips"] = gone["floating_ips"] = released
     store.record_destroy(
         call.db, droplet_id=droplet.id, account_id=call.account_id, name=droplet.name,
-        destroyed_at=now, resources=resources, failures=0,
+        destroyed_at=now, resources=gone, failures=0,
     )  # fmt: skip
     _destroy(call, droplet)
 
@@ -311,9 +344,7 @@ def _destroy_with(
 def destroy_selective(call: Call) -> None:
     droplet = _droplet(call)
     body = Body(call.body)
-    for field in ("volumes", "volume_snapshots"):
-        if body.str_list(field):
-            raise Unprocessable(f"{field}: no such resource is associated with this droplet")
+    volumes, volume_snapshots = volume_rules.associated(call.db, call.account_id, droplet.id)
     reserved = {*(body.str_list("reserved_ips") or []), *(body.str_list("floating_ips") or [])}
     # A reserved IP is named by its id or its address.
     ours = {
@@ -325,12 +356,13 @@ def destroy_selective(call: Call) -> None:
         raise Unprocessable(
             f"reserved_ips: {sorted(reserved - ours)[0]} is not assigned to this droplet"
         )
-    chosen = set(body.str_list("snapshots") or [])
-    known = {str(row.id) for row in _snapshot_rows(call, droplet)}
-    unknown = chosen - known
-    if unknown:
-        raise Unprocessable(f"snapshots: {sorted(unknown)[0]} is not a snapshot of this droplet")
-    _destroy_with(call, droplet, chosen, bool(reserved))
+    chosen = {
+        "snapshots": _chosen(body, "snapshots", _snapshot_rows(call, droplet)),
+        "volumes": _chosen(body, "volumes", volumes),
+        "volume_snapshots": _chosen(body, "volume_snapshots", volume_snapshots),
+        "reserved_ips": reserved,
+    }
+    _destroy_with(call, droplet, chosen)
 
 
 @routes.delete(
@@ -405,30 +437,55 @@ def _render_snapshots(call: Call, rows: list[Any]) -> list[dict[str, Any]]:
 
 @routes.get("/v2/snapshots", "snapshots_list", "snapshot:read")
 def list_snapshots(call: Call) -> dict[str, Any]:
+    """Droplet snapshots, then volume snapshots (`resource_type` picks one kind)."""
     kind = call.query.get("resource_type")
     if kind not in (None, "droplet", "volume"):
         raise Unprocessable("resource_type must be one of droplet, volume")
     page = Page.of(call)
-    if kind == "volume":  # no volumes yet, so no volume snapshots
-        return listing(call, "snapshots", [], 0, page)
-    rows, total = store.snapshots_page(call.db, call.account_id, page.offset, page.size)
-    return listing(call, "snapshots", _render_snapshots(call, rows), total, page)
+    offset, size = page.offset, page.size
+    droplet_rows: list[Any] = []
+    volume_rows: list[Any] = []
+    total = 0
+    if kind != "volume":
+        droplet_rows, total = store.snapshots_page(call.db, call.account_id, offset, size)
+    if kind != "droplet":
+        before = total  # the droplet snapshots listed ahead of the volume ones
+        start = max(0, offset - before)
+        wanted = size - len(droplet_rows)
+        volume_rows, count = volume_store.snapshots_page(call.db, call.account_id, start, wanted)
+        total += count
+    items = _render_snapshots(call, droplet_rows) + volume_rules.render_snapshots(
+        call.db, call.account_id, volume_rows
+    )
+    return listing(call, "snapshots", items, total, page)
 
 
 def _snapshot(call: Call) -> Any:
     number = integer_id(call.params["snapshot_id"])
     if number is None:
-        raise NotFound()  # a volume snapshot's id: there are none
+        raise NotFound()
     image = image_store.get(call.db, call.account_id, number)
     if image is None or image.type != "snapshot" or image.droplet_id is None:
         raise NotFound()
     return image
 
 
+def _volume_snapshot(call: Call) -> Any:
+    """The volume snapshot the path names (their ids are UUIDs), or None."""
+    snapshot_id = call.params["snapshot_id"]
+    if integer_id(snapshot_id) is not None:
+        return None
+    return volume_rules.get_snapshot(call.db, call.account_id, snapshot_id)
+
+
 @routes.get(
     "/v2/snapshots/{snapshot_id}", "snapshots_get", "snapshot:read", "block_storage_snapshot:read"
 )
 def get_snapshot(call: Call) -> dict[str, Any]:
+    volume_snapshot = _volume_snapshot(call)
+    if volume_snapshot is not None:
+        rendered = volume_rules.render_snapshots(call.db, call.account_id, [volume_snapshot])
+        return {"snapshot": rendered[0]}
     return {"snapshot": _render_snapshots(call, [_snapshot(call)])[0]}
 
 
@@ -436,6 +493,10 @@ def get_snapshot(call: Call) -> dict[str, Any]:
     "/v2/snapshots/{snapshot_id}", "snapshots_delete", "image:delete", "snapshot:delete", status=204
 )
 def delete_snapshot(call: Call) -> None:
+    volume_snapshot = _volume_snapshot(call)
+    if volume_snapshot is not None:
+        volume_rules.remove_snapshot(call.db, volume_snapshot)
+        return
     image = _snapshot(call)
     image_rules.delete(call.db, call.services.lifecycle, call.account_id, str(image.id), call.now())
 

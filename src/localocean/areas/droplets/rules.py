@@ -16,6 +16,8 @@ from localocean.areas.images import store as image_store
 from localocean.areas.regions import catalog as regions
 from localocean.areas.sizes import catalog as sizes
 from localocean.areas.ssh_keys import rules as ssh_keys
+from localocean.areas.volumes import rules as volumes
+from localocean.areas.volumes import store as volume_store
 from localocean.areas.vpcs import rules as vpcs
 from localocean.areas.vpcs import store as vpc_store
 from localocean.core import tags
@@ -77,7 +79,8 @@ def render_many(
     ids = [row.id for row in rows]
     names = tags.names_for(connection, account_id, TAGS, ids)
     images = store.image_ids(connection, ids)
-    return [render(row, names[str(row.id)], images[row.id], now) for row in rows]
+    attached = volume_store.attached_to(connection, ids)
+    return [render(row, names[str(row.id)], images[row.id], attached[row.id], now) for row in rows]
 
 
 def render_one(connection: Connection, row: Row[Any], now: float) -> dict[str, Any]:
@@ -139,7 +142,11 @@ def _networks(row: Row[Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 def render(
-    row: Row[Any], tag_names: list[str], images: dict[str, list[int]], now: float
+    row: Row[Any],
+    tag_names: list[str],
+    images: dict[str, list[int]],
+    volume_ids: list[str],
+    now: float,
 ) -> dict[str, Any]:
     size = sizes.render(row.size_slug)
     window = None
@@ -162,7 +169,7 @@ def render(
         "next_backup_window": window,
         "snapshot_ids": images.get("snapshot", []),
         "image": row.image,
-        "volume_ids": [],
+        "volume_ids": volume_ids,
         "size": size,
         "size_slug": row.size_slug,
         "networks": _networks(row),
@@ -368,8 +375,9 @@ def create(
     user_data = body.str("user_data", allow_empty=True)
     if user_data is not None and len(user_data.encode()) > MAX_USER_DATA:
         raise Unprocessable(f"user_data must be at most {MAX_USER_DATA} bytes")
-    if body.list("volumes"):
-        raise Unprocessable("volumes: no such volume in this account")
+    attached = volumes.for_new_droplet(
+        connection, account_id, body.list("volumes") or [], region, len(names)
+    )
     body.bool("private_networking")
     public = body.bool("public_networking") is not False
     if not public and ipv6:
@@ -392,6 +400,7 @@ def create(
             name=name, region=region, size_slug=size, disk=disk, image=image, status="new",
             features=features, backup_policy=policy, user_data=user_data, ssh_key_ids=key_ids,
         )  # fmt: skip
+        volumes.attach_at_create(connection, attached, droplet_id)
         row = store.get_any(connection, droplet_id)
         assert row is not None
         created.append(row)

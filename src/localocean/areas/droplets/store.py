@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 
 from localocean.areas.images.store import images
+from localocean.areas.volumes import store as volume_store
 from localocean.core import tags as tagging
 from localocean.core import tallies
 from localocean.core.db import change_row, next_id
@@ -236,6 +237,8 @@ def change(connection: Connection, droplet_id: int, **values: Any) -> None:
 
 
 def delete(connection: Connection, droplet: Row[Any]) -> None:
+    """The droplet's row goes; its volumes stay, attached to nothing."""
+    volume_store.detach_droplet(connection, droplet.id)
     _DELETE.run(connection, {"droplet_id": droplet.id})
     tallies.add(connection, droplet.account_id, "droplets", -1)
 

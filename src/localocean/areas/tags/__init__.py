@@ -1,8 +1,8 @@
 """Tags: list, create, get, delete, and tagging or untagging resources (`/v2/tags`).
 
 The mechanism every taggable resource uses is `core/tags.py`; this area is the API over it.
-Droplets, volumes, volume snapshots and databases are kinds LocalOcean does not model yet:
-they are accepted on trust and counted, as DigitalOcean would.
+Databases are a kind LocalOcean does not model yet: they are accepted on trust and counted, as
+DigitalOcean would.
 """
 
 from __future__ import annotations
@@ -71,11 +71,7 @@ def untag_resources(call: Call) -> None:
 
 
 # Kinds DigitalOcean counts under a tag's `resources` that LocalOcean does not model yet.
-ON_TRUST = (
-    Taggable("volume", "volumes", "volumes", on_trust=True),
-    Taggable("volume_snapshot", "volume_snapshots", "snapshots", on_trust=True),
-    Taggable("database", "databases", "databases", on_trust=True),
-)
+ON_TRUST = (Taggable("database", "databases", "databases", on_trust=True),)
 
 
 def _seed(context: SeedContext, name: Any) -> int:
