@@ -14,6 +14,7 @@ from localocean.areas import (
     images,
     kubeapi,
     kubernetes,
+    projects,
     regions,
     sizes,
     ssh_keys,
@@ -34,4 +35,5 @@ AREAS: tuple[Area, ...] = (
     droplets.AREA,
     kubernetes.AREA,
     kubeapi.AREA,
+    projects.AREA,
 )
