@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Row
 
 from localocean.areas.projects import store
+from localocean.core import accounts
 from localocean.core.clock import rfc3339
 from localocean.core.db import Duplicate
 from localocean.core.errors import (
@@ -90,6 +91,9 @@ def ensure_default(connection: Connection, account_id: str, now: float) -> Row[A
     found = store.default_of(connection, account_id)
     if found is not None:
         return found
+    # DigitalOcean makes it with the account: it is the account's oldest project.
+    account = accounts.get(connection, account_id)
+    created_at = min(account.created_at, now) if account is not None else now
     # Made meanwhile by another transaction: that one it is.
     with contextlib.suppress(Duplicate):
         store.add(
@@ -101,8 +105,8 @@ def ensure_default(connection: Connection, account_id: str, now: float) -> Row[A
             description=DEFAULT_DESCRIPTION,
             purpose=DEFAULT_PURPOSE,
             environment=DEFAULT_ENVIRONMENT,
-            created_at=now,
-            updated_at=now,
+            created_at=created_at,
+            updated_at=created_at,
         )
     found = store.default_of(connection, account_id)
     if found is None:  # pragma: no cover - a project of that name and no default: not reachable
@@ -205,16 +209,21 @@ def create(connection: Connection, account_id: str, payload: Any, now: float) ->
 
 
 def update(call: Call, project_id: str, *, replace: bool) -> tuple[Row[Any], bool]:
-    """PUT (`replace`) sets every attribute (name and purpose are required; a missing
-    description or environment is cleared); PATCH changes only those given. `is_default: true`
-    makes the project the default; `false` leaves the default as it is (there is always one)."""
+    """PUT (`replace`) sends every attribute, as DigitalOcean requires; PATCH only those to
+    change. `is_default: true` makes the project the default; `false` leaves the default as it
+    is (there is always one)."""
     project, is_default = find(call, project_id)
     body = Body(call.body)
-    changes = _fields(body, required=replace)
     if replace:
-        changes = {"description": "", "environment": "", **changes}
+        for name in ("name", "description", "purpose", "environment", "is_default"):
+            if not body.has(name):
+                raise BadRequest(f"{name} is required")
+    changes = _fields(body, required=replace)
     changes = {key: value for key, value in changes.items() if value != project._mapping[key]}
-    make_default = body.bool("is_default")
+    try:
+        make_default = body.bool("is_default")
+    except Unprocessable as exc:
+        raise BadRequest(exc.message) from exc
     connection, account_id = call.db, call.account_id
     if "name" in changes and store.name_taken(connection, account_id, changes["name"], project.id):
         raise _duplicate()

@@ -271,7 +271,7 @@ def membership(kinds: tuple[ProjectResources, ...]) -> Membership:
 _UNASSIGN = Write(
     project_resources.delete().where(
         project_resources.c.account_id == bindparam("account_id"),
-        project_resources.c.urn.in_(bindparam("urns", expanding=True)),
+        project_resources.c.urn == bindparam("urn"),
     )
 )
 
@@ -286,7 +286,8 @@ def assign(
     """Put the resources ((urn, kind), ...) in the project, wherever they were."""
     if not urns:
         return
-    _UNASSIGN.run(connection, {"account_id": account_id, "urns": [urn for urn, _ in urns]})
+    for urn, _ in urns:
+        _UNASSIGN.run(connection, {"account_id": account_id, "urn": urn})
     rows = [
         {
             "account_id": account_id,
