@@ -178,6 +178,8 @@ def test_the_default_project_moves_and_cannot_be_deleted(http) -> None:
     droplet = create_droplet(http)
     error = assert_error(http.delete(f"/v2/projects/{default['id']}"), 412, "precondition_failed")
     assert "default" in error["message"]
+    # The spec has no DELETE at /v2/projects/default.
+    assert_error(http.delete("/v2/projects/default"), 405, "method_not_allowed")
 
     # `is_default: false` on the default project changes nothing: there is always one.
     kept = http.patch("/v2/projects/default", json={"is_default": False}).json()["project"]
