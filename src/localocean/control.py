@@ -30,7 +30,7 @@ STATE_FORMAT_VERSION = 1
 NOT_IMPLEMENTED = [
     "load_balancers", "databases", "domains", "firewalls",
     "certificates", "cdn", "registry",
-    "projects", "apps", "monitoring", "functions", "uptime", "1-clicks", "customers",
+    "apps", "monitoring", "functions", "uptime", "1-clicks", "customers",
     "vpc_peerings", "vpc_nat_gateways", "droplet_autoscale", "spaces", "gen-ai", "nfs",
     "reports", "billing",
 ]  # fmt: skip

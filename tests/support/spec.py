@@ -51,6 +51,8 @@ SERVED_TAGS = frozenset(
         "Floating IP Actions",
         "Floating IPs",
         "Kubernetes",
+        "Project Resources",
+        "Projects",
         "Regions",
         "Reserved IP Actions",
         "Reserved IPs",
@@ -192,6 +194,14 @@ class Spec:
         for properties in (create, assign.get("properties", {})):
             if "droplet_id" in properties:
                 properties["droplet_id"] = {"anyOf": [properties["droplet_id"], digits]}
+        # Spec quirk (project `environment`): a closed enum, but a project created without one
+        # has none, and DigitalOcean answers `""` for it (Terraform's own acceptance tests
+        # expect it; godo sends `""` when creating without one); and requests may name it in
+        # any case (Terraform validates and compares it without regard to case).
+        environment = schemas.get("project_base", {}).get("properties", {}).get("environment")
+        if environment is not None and "enum" in environment:
+            environment["enum"] = [*environment["enum"], ""]
+            environment[OPEN_IN_REQUESTS] = True
 
     def with_tally(self, tally: Tally) -> Spec:
         """This spec (document, validators) counting into another tally: the checker's own

@@ -14,6 +14,7 @@ from localocean.areas import (
     images,
     kubeapi,
     kubernetes,
+    projects,
     regions,
     reserved_ips,
     sizes,
@@ -38,4 +39,5 @@ AREAS: tuple[Area, ...] = (
     volumes.AREA,
     kubernetes.AREA,
     kubeapi.AREA,
+    projects.AREA,
 )

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, Select, Table
+from sqlalchemy import Connection, Row, Select, String, Table, bindparam, cast, literal, select
 
 from localocean.core.operations import Operations
 from localocean.core.timing import Durations
@@ -49,6 +49,41 @@ class Taggable:
 
 
 @dataclass(frozen=True)
+class ProjectResources:
+    """A kind of resource that belongs to a project (`/v2/projects/{id}/resources`): the rows of
+    `table` an account owns, known by the URN `do:<kind>:<id>`. One the account never assigned
+    is in its default project; a deleted one (its row gone) is in none.
+
+        project_resources=(ProjectResources("droplet", store.droplets, "/v2/droplets/{}"),)
+    """
+
+    kind: str
+    table: Table
+    # The resource's own path in the API, `{}` standing for its id (`links.self`).
+    link: str
+    id_column: str = "id"
+    created_column: str = "created_at"
+    # Other URN kinds clients use for the same resources (`floatingip` for `reservedip`).
+    aliases: tuple[str, ...] = ()
+    # Only the rows with these column values ((column, value), ...): IPv4s of a table of both.
+    only: tuple[tuple[str, Any], ...] = ()
+
+    def members(self) -> Select[Any]:
+        """SELECT urn, kind, created_at of the account's resources (bind parameter
+        `account_id`)."""
+        table = self.table
+        urn = literal(f"do:{self.kind}:", String) + cast(table.c[self.id_column], String)
+        return select(
+            urn.label("urn"),
+            literal(self.kind, String).label("kind"),
+            table.c[self.created_column].label("created_at"),
+        ).where(
+            table.c.account_id == bindparam("account_id"),
+            *(table.c[name] == value for name, value in self.only),
+        )
+
+
+@dataclass(frozen=True)
 class SeedSection:
     """The part of a seed document's account entry an area reads: `key: [item, ...]`."""
 
@@ -81,6 +116,7 @@ class Area:
     recurring: tuple[str, ...] = ()
     taggables: tuple[Taggable, ...] = ()
     vpc_members: tuple[VpcMembers, ...] = ()
+    project_resources: tuple[ProjectResources, ...] = ()
     seed: SeedSection | None = None
     # Remove everything the account has in this area (the account itself stays).
     reset_account: Callable[[Connection, str], None] | None = None

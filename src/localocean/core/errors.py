@@ -60,6 +60,11 @@ class Conflict(APIError):
     default_message = "The request could not be completed due to a conflict."
 
 
+class PreconditionFailed(APIError):
+    status, error_id = 412, "precondition_failed"
+    default_message = "A precondition of the request was not met."
+
+
 class PayloadTooLarge(APIError):
     status, error_id, default_message = 413, "request_entity_too_large", "Request body too large"
 

@@ -37,7 +37,7 @@ from localocean.core.validation import Body
 
 if TYPE_CHECKING:
     from localocean.config import Settings
-    from localocean.core.area import Area
+    from localocean.core.area import Area, ProjectResources
     from localocean.core.lifecycle import Lifecycle
 
 
@@ -49,6 +49,8 @@ class SeedContext:
     now: float
     settings: Settings
     vpc_ids: dict[str, str] = field(default_factory=dict)  # seeded VPCs by name
+    # Every area's resources that belong to projects (the `projects` section assigns them).
+    project_resources: tuple[ProjectResources, ...] = ()
 
     def request(self, entry: Any, own: tuple[str, ...] = ()) -> dict[str, Any]:
         """A seed entry as the API request it stands for: without the seed's own keys (`own`),
@@ -107,7 +109,14 @@ def apply(
                 token_hashes.append(
                     accounts.grant_token(connection, token, account.id, scopes, now)
                 )
-        context = SeedContext(connection, lifecycle, account.id, now, settings)
+        context = SeedContext(
+            connection,
+            lifecycle,
+            account.id,
+            now,
+            settings,
+            project_resources=tuple(kind for area in areas for kind in area.project_resources),
+        )
         for section in sections:
             for i, item in enumerate(body.list(section.key) or []):
                 with _at(f"{where}.{section.key}[{i}]"):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from localocean.config import Settings
-    from localocean.core.area import Area, Runtime, Taggable, VpcMembers
+    from localocean.core.area import Area, ProjectResources, Runtime, Taggable, VpcMembers
     from localocean.core.auth import Authenticator
     from localocean.core.clock import Clock
     from localocean.core.db import Database
@@ -34,6 +34,7 @@ class Services:
     journal: Journal
     taggables: dict[str, Taggable] = field(default_factory=dict)
     vpc_members: tuple[VpcMembers, ...] = ()
+    project_resources: tuple[ProjectResources, ...] = ()
     runtimes: dict[str, Runtime] = field(default_factory=dict)
     sync: ControlSync | None = None  # set once built (it needs the services)
     operations: list[Operation] = field(default_factory=list)  # every operation served

@@ -17,7 +17,7 @@ from localocean.areas.images import store as image_store
 from localocean.areas.volumes import rules as volume_rules
 from localocean.areas.volumes import store as volume_store
 from localocean.core import tags
-from localocean.core.area import Area, SeedSection, Taggable
+from localocean.core.area import Area, ProjectResources, SeedSection, Taggable
 from localocean.core.clock import rfc3339
 from localocean.core.errors import BadRequest, Conflict, NotFound, Unprocessable
 from localocean.core.operations import Call, Operations
@@ -554,6 +554,7 @@ AREA = Area(
     recurring=(actions.BACKUP,),
     taggables=(Taggable("droplet", "droplets", "droplets", exists=rules.exists),),
     vpc_members=(store.in_vpc,),
+    project_resources=(ProjectResources("droplet", store.droplets, "/v2/droplets/{}"),),
     seed=SeedSection("droplets", _seed),
     reset_account=store.delete_account,
     counts={"droplets": store.PER_ACCOUNT},

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from localocean.areas.kubernetes import clusters, seed, store, transitions
 from localocean.areas.kubernetes.api import routes
-from localocean.core.area import Area, SeedSection, Taggable
+from localocean.core.area import Area, ProjectResources, SeedSection, Taggable
 
 AREA = Area(
     "kubernetes",
@@ -23,6 +23,9 @@ AREA = Area(
         Taggable(clusters.POOL_TAGS, exists=None),
     ),
     vpc_members=(store.in_vpc,),
+    project_resources=(
+        ProjectResources("kubernetes", store.clusters, "/v2/kubernetes/clusters/{}"),
+    ),
     seed=SeedSection("clusters", seed.load, extra="associated"),
     reset_account=store.delete_account,
     counts={"clusters": store.CLUSTERS_PER_ACCOUNT, "nodes": store.NODES_PER_ACCOUNT},

@@ -10,7 +10,7 @@ from localocean.areas.actions import rules as action_rules
 from localocean.areas.actions import store as action_store
 from localocean.areas.droplets import store as droplet_store
 from localocean.areas.reserved_ips import rules, store
-from localocean.core.area import Area, SeedSection
+from localocean.core.area import Area, ProjectResources, SeedSection
 from localocean.core.errors import Unprocessable
 from localocean.core.operations import Call, Operations
 from localocean.core.pagination import Page, listing
@@ -87,13 +87,13 @@ def _ipv4_routes(base: str, one: str, many: str, ids: tuple[str, str]) -> None:
     def post_action(call: Call) -> dict[str, Any]:
         row = _row(call)
         action = rules.request(call.db, call.services.lifecycle, row, call.body)
-        return {"action": _action(rules.render_action(action, row))}
+        return {"action": _action(rules.render_action(call.db, action, row))}
 
     @routes.get(item + "/actions/{action_id}", f"{actions}_get", "reserved_ip:read")
     def get_action(call: Call) -> dict[str, Any]:
         row = _row(call)
         action = rules.action_of(call.db, row, call.params["action_id"])
-        return {"action": _action(rules.render_action(action, row))}
+        return {"action": _action(rules.render_action(call.db, action, row))}
 
 
 _ipv4_routes(
@@ -138,7 +138,7 @@ def delete_ipv6(call: Call) -> None:
 def post_ipv6_action(call: Call) -> dict[str, Any]:
     row = _ipv6(call)
     action = rules.request(call.db, call.services.lifecycle, row, call.body)
-    return {"action": rules.render_action(action, row)}
+    return {"action": rules.render_action(call.db, action, row)}
 
 
 # Seeding: `reserved_ips: [{region: nyc3}, {droplet: web-1}, {region: nyc3, ipv6: true}]`,
@@ -184,6 +184,16 @@ AREA = Area(
     tables=(store.reserved_ips,),
     transitions={rules.ACT: rules.completed},
     durations={rules.ACT: Durations(1.0, 5.0)},
+    project_resources=(
+        ProjectResources(
+            rules.URN_KIND,
+            store.reserved_ips,
+            "/v2/reserved_ips/{}",
+            id_column="ip",
+            aliases=("reservedip",),
+            only=(("family", 4),),
+        ),
+    ),
     seed=SeedSection("reserved_ips", _seed),
     reset_account=store.delete_account,
     counts=store.PER_ACCOUNT,

@@ -19,6 +19,7 @@ from localocean.areas.actions import rules as action_rules
 from localocean.areas.actions import store as action_store
 from localocean.areas.droplets import rules as droplet_rules
 from localocean.areas.droplets import store as droplet_store
+from localocean.areas.projects import rules as projects
 from localocean.areas.regions import catalog as regions
 from localocean.areas.reserved_ips import store
 from localocean.core.clock import rfc3339
@@ -43,13 +44,7 @@ IPV6_NETWORK = ipaddress.IPv6Network("2001:db8:0:2::/64")
 _IPV6_START = 0x1000
 # What an unassigned reserved IPv4 costs a month (the cost a droplet's associated IP shows).
 MONTHLY_COST = "4.00"
-_PROJECTS = uuid.UUID("4f0c3c3e-7c5a-4c55-9e1e-6c0ca1a70c3a")
-
-
-def default_project(account_id: str) -> str:
-    """The account's default project: what a reserved IP belongs to when given no project."""
-    return str(uuid.uuid5(_PROJECTS, account_id))
-
+URN_KIND = "floatingip"  # the spec's project resource URNs know reserved IPs by this kind
 
 # Reading
 
@@ -86,14 +81,29 @@ def render_many(
     holders = store.holders(connection, family, [row.ip for row in rows])
     shown = droplet_rules.render_many(connection, account_id, list(holders.values()), now)
     by_ip = {ip: shown[i] for i, ip in enumerate(holders)}
-    return [_render(row, by_ip.get(row.ip)) for row in rows]
+    found = {} if v6 else _projects(connection, account_id, rows)
+    return [_render(row, by_ip.get(row.ip), found.get(row.ip)) for row in rows]
+
+
+def urn(ip: str) -> str:
+    return f"do:{URN_KIND}:{ip}"
+
+
+def _projects(connection: Connection, account_id: str, rows: list[Row[Any]]) -> dict[str, Any]:
+    """IPv4 -> the id of the project it is in."""
+    found = projects.projects_of(
+        connection, account_id, [(urn(row.ip), row.created_at) for row in rows]
+    )
+    return {row.ip: found[urn(row.ip)] for row in rows}
 
 
 def render_one(connection: Connection, row: Row[Any], now: float) -> dict[str, Any]:
     return render_many(connection, row.account_id, [row], now, v6=row.family == V6)[0]
 
 
-def _render(row: Row[Any], droplet: dict[str, Any] | None) -> dict[str, Any]:
+def _render(
+    row: Row[Any], droplet: dict[str, Any] | None, project_id: str | None
+) -> dict[str, Any]:
     if row.family == V6:
         return {
             "ip": row.ip,
@@ -106,15 +116,17 @@ def _render(row: Row[Any], droplet: dict[str, Any] | None) -> dict[str, Any]:
         "region": regions.render(row.region),
         "droplet": droplet,
         "locked": row.locked,
-        "project_id": row.project_id or default_project(row.account_id),
+        "project_id": project_id,
     }
 
 
-def render_action(action: Row[Any], row: Row[Any] | None = None) -> dict[str, Any]:
+def render_action(
+    connection: Connection, action: Row[Any], row: Row[Any] | None = None
+) -> dict[str, Any]:
     """A reserved IP's action; with the IP, its project too (as DigitalOcean shows it)."""
     body = action_rules.render(action)
     if row is not None and row.family == V4:
-        body["project_id"] = row.project_id or default_project(row.account_id)
+        body["project_id"] = _projects(connection, row.account_id, [row])[row.ip]
     return body
 
 
@@ -229,14 +241,13 @@ def _add(
     account_id: str,
     family: int,
     region: str,
-    project_id: str | None,
     now: float,
     ip: str,
 ) -> Row[Any]:
     try:
         row_id = store.add(
             connection, account_id=account_id, family=family, ip=ip, region=region,
-            project_id=project_id, locked=False, created_at=now,
+            locked=False, created_at=now,
         )  # fmt: skip
     except Duplicate as exc:
         raise Unprocessable(f"ip {ip} is already reserved") from exc
@@ -280,7 +291,8 @@ def create(
         address = _chosen(connection, ip, V4, public_range)
     else:
         address = _free_ipv4(connection, public_range)
-    row = _add(connection, account_id, V4, region, project_id, now, address)
+    row = _add(connection, account_id, V4, region, now, address)
+    projects.place(connection, account_id, urn(address), URN_KIND, project_id, now)
     if droplet is None:
         _record(connection, lifecycle, row, "reserve_ip")
         return row, None, None
@@ -299,7 +311,7 @@ def create_v6(
     region = _region(body, "region_slug")
     assert region is not None
     address = _chosen(connection, ip, V6) if ip else _free_ipv6(connection)
-    return _add(connection, account_id, V6, region, None, now, address)
+    return _add(connection, account_id, V6, region, now, address)
 
 
 def _record(connection: Connection, lifecycle: Lifecycle, row: Row[Any], type: str) -> None:

@@ -45,7 +45,6 @@ reserved_ips = Table(
     # The address, in its canonical text form: unique across every account.
     Column("ip", String(39), nullable=False, unique=True),
     Column("region", String(16), nullable=False),
-    Column("project_id", String(36), nullable=True),
     # While an assign or unassign action is in progress.
     Column("locked", Boolean, nullable=False),
     Column("created_at", Float, nullable=False),

@@ -28,7 +28,6 @@ def upgrade() -> None:
         sa.Column("family", sa.Integer, nullable=False),
         sa.Column("ip", sa.String(39), nullable=False, unique=True),
         sa.Column("region", sa.String(16), nullable=False),
-        sa.Column("project_id", sa.String(36), nullable=True),
         sa.Column("locked", sa.Boolean, nullable=False),
         sa.Column("created_at", sa.Float, nullable=False),
     )
