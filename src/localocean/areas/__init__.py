@@ -10,6 +10,8 @@ from __future__ import annotations
 from localocean.areas import (
     account,
     actions,
+    certificates,
+    domains,
     droplets,
     images,
     kubeapi,
@@ -34,4 +36,6 @@ AREAS: tuple[Area, ...] = (
     droplets.AREA,
     kubernetes.AREA,
     kubeapi.AREA,
+    domains.AREA,
+    certificates.AREA,
 )
