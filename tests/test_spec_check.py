@@ -126,4 +126,4 @@ def test_operation_ids_are_the_areas_localocean_serves(spec: Spec) -> None:
     )
     assert {"sshKeys_list", "sshKeys_update"} <= spec.operation_ids
     assert {"droplets_create", "dropletActions_post", "snapshots_get"} <= spec.operation_ids
-    assert not {"vpcs_list_peerings", "domains_list", "volumes_list"} & spec.operation_ids
+    assert not {"vpcs_list_peerings", "volumes_list"} & spec.operation_ids
