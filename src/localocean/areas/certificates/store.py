@@ -38,11 +38,12 @@ certificates = Table(
     Column("sha1_fingerprint", String(40), nullable=False),
     Column("created_at", Float, nullable=False),
     UniqueConstraint("account_id", "name", name="uq_certificates_account_name"),
-    Index("ix_certificates_account_created", "account_id", "created_at", "id"),
+    Index("ix_certificates_account_created", "account_id", "created_at", "name"),
 )
 
 _OF_ACCOUNT = certificates.c.account_id == bindparam("account_id")
-_ORDER = (certificates.c.created_at, certificates.c.id)
+# Names are unique per account: they order certificates made at the same moment (a seed).
+_ORDER = (certificates.c.created_at, certificates.c.name)
 _LIST = PagedQuery(select(certificates).where(_OF_ACCOUNT).order_by(*_ORDER), tally="certificates")
 _NAMED = PagedQuery(
     select(certificates)

@@ -70,5 +70,5 @@ def upgrade() -> None:
         sa.UniqueConstraint("account_id", "name", name="uq_certificates_account_name"),
     )
     op.create_index(
-        "ix_certificates_account_created", "certificates", ["account_id", "created_at", "id"]
+        "ix_certificates_account_created", "certificates", ["account_id", "created_at", "name"]
     )
