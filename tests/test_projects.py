@@ -322,16 +322,20 @@ def test_urns_are_checked(http, clients, server) -> None:
     assert [r["status"] for r in answer] == ["assigned", "not_found", "not_found"]
     assert urns(http, other["id"]) == [mine]
     # Kinds LocalOcean does not model yet are taken on trust, and listed.
-    trusted = http.post(path, json={"resources": ["do:space:assets", "do:domain:example.com"]})
-    assert [r["urn"] for r in trusted.json()["resources"]] == [
-        "do:space:assets",
-        "do:domain:example.com",
-    ]
+    database = f"do:dbaas:{uuid.uuid4()}"
+    trusted = http.post(path, json={"resources": ["do:space:assets", database]})
+    assert [r["urn"] for r in trusted.json()["resources"]] == ["do:space:assets", database]
     # Oldest assignment first; those made together by URN.
-    assert urns(http, other["id"]) == [mine, "do:domain:example.com", "do:space:assets"]
+    assert urns(http, other["id"]) == [mine, *sorted([database, "do:space:assets"])]
     listed = http.get(f"/v2/projects/{other['id']}/resources").json()["resources"]
-    domain = next(r for r in listed if r["urn"] == "do:domain:example.com")
-    assert domain["links"]["self"].endswith("/v2/domains/example.com")
+    found = next(r for r in listed if r["urn"] == database)
+    assert found["links"]["self"].endswith(f"/v2/databases/{database.rsplit(':', 1)[1]}")
+    # Domains are the account's zones: one it does not hold is not found.
+    zone = f"p{uuid.uuid4().hex[:12]}.com"
+    absent = http.post(path, json={"resources": [f"do:domain:{zone}"]}).json()
+    assert [r["status"] for r in absent["resources"]] == ["not_found"]
+    assert http.post("/v2/domains", json={"name": zone}).status_code == 201
+    assert f"do:domain:{zone}" in urns(http)
 
 
 def test_resources_are_paginated(http) -> None:

@@ -44,6 +44,9 @@ SERVED_TAGS = frozenset(
         "Actions",
         "Block Storage",
         "Block Storage Actions",
+        "Certificates",
+        "Domain Records",
+        "Domains",
         "Droplet Actions",
         "Droplets",
         "Image Actions",
@@ -179,6 +182,27 @@ class Spec:
         if "enum" in distribution:
             distribution[OPEN_IN_REQUESTS] = True
             distribution["enum"] = [*distribution["enum"], *NEWER_DISTRIBUTIONS]
+        # Spec quirk (domain records): the NS, SRV and TXT variants require `flags` and `tag`,
+        # which mean something for CAA records only; godo, cert-manager and Ansible create
+        # those records without them, and DigitalOcean accepts them.
+        for variant in ("domain_record_ns", "domain_record_srv", "domain_record_txt"):
+            for part in schemas.get(variant, {}).get("allOf", []):
+                if "required" in part:
+                    part["required"] = [f for f in part["required"] if f not in ("flags", "tag")]
+        # Spec quirk (domain records): updates take `domain_record`, which requires `type`;
+        # godo's EditRecord (Terraform) and Ansible's domain module send updates without it,
+        # and DigitalOcean keeps the record's type.
+        record = schemas.get("domain_record")
+        if record is not None:
+            update = {k: v for k, v in record.items() if k != "required"}
+            schemas["domain_record_update"] = update
+            one = "/v2/domains/{domain_name}/records/{domain_record_id}"
+            path = self.document["paths"].get(one) or {}
+            for method in ("put", "patch"):
+                content = path.get(method, {}).get("requestBody", {}).get("content", {})
+                media = content.get("application/json", {})
+                if media.get("schema") == {"$ref": "#/components/schemas/domain_record"}:
+                    media["schema"] = {"$ref": "#/components/schemas/domain_record_update"}
 
         # Client quirks (client-compat.md: the client wins), in request bodies only. godo always
         # sends a reserved IP's `project_id`, empty when none is chosen (DigitalOcean takes ""

@@ -10,6 +10,8 @@ from __future__ import annotations
 from localocean.areas import (
     account,
     actions,
+    certificates,
+    domains,
     droplets,
     images,
     kubeapi,
@@ -39,5 +41,7 @@ AREAS: tuple[Area, ...] = (
     volumes.AREA,
     kubernetes.AREA,
     kubeapi.AREA,
+    domains.AREA,
+    certificates.AREA,
     projects.AREA,
 )

@@ -30,6 +30,9 @@ class Principal:
     def allows(self, needed: tuple[str, ...]) -> bool:
         return all(scope_allows(self.scopes, scope) for scope in needed)
 
+    def allows_any(self, needed: tuple[str, ...]) -> bool:
+        return any(scope_allows(self.scopes, scope) for scope in needed)
+
 
 def scope_allows(granted: tuple[str, ...], needed: str) -> bool:
     """`*` grants everything, `image:*` every image scope; the legacy `read`/`write` scopes grant

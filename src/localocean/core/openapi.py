@@ -33,7 +33,10 @@ def document(operations: Sequence[Operation], title: str, version: str, descript
                 for name in op.param_names
             ]
         if op.is_digitalocean:
-            entry["security"] = [{"bearer_auth": list(op.scopes)}]
+            if op.any_scope:
+                entry["security"] = [{"bearer_auth": [scope]} for scope in op.scopes]
+            else:
+                entry["security"] = [{"bearer_auth": list(op.scopes)}]
         paths.setdefault(op.path, {})[op.method.lower()] = entry
     return {
         "openapi": "3.1.0",

@@ -146,6 +146,9 @@ class Operation:
     handler: Handler
     prepare: Prepare | None = None  # awaited before the transaction (waits for imports)
     tags: tuple[str, ...] = ()
+    # The scopes are alternatives (any one will do) rather than all needed, as the spec has
+    # them for e.g. creating a domain record (`domain:create` or `domain:update`).
+    any_scope: bool = False
 
     @cached_property
     def is_digitalocean(self) -> bool:
@@ -171,11 +174,13 @@ class Operations:
         *scopes: str,
         status: int = 200,
         prepare: Prepare | None = None,
+        any_scope: bool = False,
     ) -> Callable[[Handler], Handler]:
         def declare(handler: Handler) -> Handler:
-            self.all.append(
-                Operation(method, path, operation_id, scopes, status, handler, prepare, self.tags)
+            operation = Operation(
+                method, path, operation_id, scopes, status, handler, prepare, self.tags, any_scope
             )
+            self.all.append(operation)
             return handler
 
         return declare
@@ -235,6 +240,7 @@ def operation_route(operation: Operation, services: Services) -> Route:
         operation.status,
         operation.scopes,
     )
+    allowed = "allows_any" if operation.any_scope else "allows"
 
     async def control(scope: Scope, receive: Receive, send: Send) -> None:
         raw = await read_body(receive)
@@ -246,10 +252,9 @@ def operation_route(operation: Operation, services: Services) -> Route:
 
     async def digitalocean(scope: Scope, receive: Receive, send: Send) -> None:
         principal = scope.get(PRINCIPAL)
-        if scopes and principal is not None and not principal.allows(scopes):
-            raise Forbidden(
-                f"You do not have access for the attempted action (needs {', '.join(scopes)})."
-            )
+        if scopes and principal is not None and not getattr(principal, allowed)(scopes):
+            needed = (" or " if operation.any_scope else ", ").join(scopes)
+            raise Forbidden(f"You do not have access for the attempted action (needs {needed}).")
         services.lifecycle.apply_if_due()
         method = scope["method"]
         raw = b"" if method in ("GET", "HEAD") else await read_body(receive)
