@@ -26,7 +26,7 @@ STATE_FORMAT_VERSION = 1
 
 # DigitalOcean API areas LocalOcean does not serve: they answer 501, never a fake success.
 NOT_IMPLEMENTED = [
-    "volumes", "load_balancers", "databases", "domains", "firewalls",
+    "volumes", "databases", "domains",
     "floating_ips", "reserved_ips", "reserved_ipv6", "certificates", "cdn", "registry",
     "projects", "apps", "monitoring", "functions", "uptime", "1-clicks", "customers",
     "vpc_peerings", "vpc_nat_gateways", "droplet_autoscale", "spaces", "gen-ai", "nfs",

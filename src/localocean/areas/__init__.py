@@ -11,9 +11,11 @@ from localocean.areas import (
     account,
     actions,
     droplets,
+    firewalls,
     images,
     kubeapi,
     kubernetes,
+    load_balancers,
     regions,
     sizes,
     ssh_keys,
@@ -34,4 +36,6 @@ AREAS: tuple[Area, ...] = (
     droplets.AREA,
     kubernetes.AREA,
     kubeapi.AREA,
+    load_balancers.AREA,
+    firewalls.AREA,
 )
