@@ -476,3 +476,42 @@ def test_ansible_load_balancer_create_rerun_delete(proxied, tmp_path) -> None:
     assert not gone.get("failed") and gone["changed"] is True, gone
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as http:
         assert http.get("/v2/load_balancers").json()["load_balancers"] == []
+
+
+ODD_BODIES = [
+    "not an object",
+    [HTTP_RULE],
+    {**lb_body(), "forwarding_rules": [{**HTTP_RULE, "entry_port": 10**30}]},
+    {**lb_body(), "forwarding_rules": {"entry_port": 80}},
+    {**lb_body(), "droplet_ids": [10**30]},
+    {**lb_body(), "droplet_ids": "all"},
+    {**lb_body(), "health_check": []},
+    {
+        **lb_body(),
+        "sticky_sessions": {"type": "cookies", "cookie_name": 5, "cookie_ttl_seconds": 1},
+    },
+    {**lb_body(), "firewall": {"allow": "ip:1.2.3.4"}},
+    {**lb_body(), "firewall": {"deny": [None]}},
+    {**lb_body(), "type": "GLOBAL", "glb_settings": 5},
+    {**lb_body(), "type": "GLOBAL", "domains": [5]},
+    {**lb_body(), "type": "GLOBAL", "glb_settings": {"region_priorities": {"nyc3": "1"}}},
+    {**lb_body(), "type": "GLOBAL", "target_load_balancer_ids": ["x" * 5000]},
+    {**lb_body(), "tag": "t" * 300},
+    {**lb_body(), "name": "n" * 300},
+    {**lb_body(), "vpc_uuid": "\u00e9" * 40},
+]
+
+
+@pytest.mark.parametrize("body", ODD_BODIES)
+def test_odd_bodies_are_client_errors(http, body) -> None:
+    response = http.post("/v2/load_balancers", json=body)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["id"] and response.json()["message"]
+    lb = create(http, name="target")
+    http.post("/_localocean/clock/settle")
+    for path in ("/droplets", "/forwarding_rules"):
+        for method in ("POST", "DELETE"):
+            answer = http.request(method, f"/v2/load_balancers/{lb['id']}{path}", json=body)
+            assert answer.status_code < 500, answer.text
+            if answer.status_code >= 400:
+                assert answer.json()["id"] and answer.json()["message"]
