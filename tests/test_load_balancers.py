@@ -84,6 +84,12 @@ def test_create_poll_to_active_update_and_delete(do: pydo.Client, http) -> None:
     assert active["ip"] not in droplet_addresses
     (listed,) = do.load_balancers.list()["load_balancers"]
     assert listed == active
+    # godo's ListByNames and ListByUUIDs filter the list.
+    by_name = http.get("/v2/load_balancers", params=[("names", "lb-1"), ("names", "other")])
+    assert by_name.json()["load_balancers"] == [active]
+    assert http.get("/v2/load_balancers?names=other").json()["meta"]["total"] == 0
+    by_id = http.get("/v2/load_balancers", params={"uuids": created["id"], "names": "lb-1"})
+    assert by_id.json()["load_balancers"] == [active]
 
     # PUT replaces the configuration: what it leaves out is back to its default.
     https_passthrough = {
@@ -374,7 +380,9 @@ def _godo(server_url: str, token: str, clients) -> httpx.Client:
     )  # fmt: skip
 
 
-def _ccm_request(name: str, droplet_ids: list[int], node_ports: list[tuple[int, int]]) -> dict:
+def _ccm_request(
+    name: str, vpc_id: str, droplet_ids: list[int], node_ports: list[tuple[int, int]]
+) -> dict:
     return {
         "name": name,
         "algorithm": "round_robin",
@@ -395,6 +403,8 @@ def _ccm_request(name: str, droplet_ids: list[int], node_ports: list[tuple[int, 
         "type": "REGIONAL",
         "network": "EXTERNAL",
         "network_stack": "IPV4",
+        "firewall": {},  # no source-range annotations: godo leaves both lists out
+        "vpc_uuid": vpc_id,  # the cluster's VPC
     }  # fmt: skip
 
 
@@ -404,12 +414,15 @@ def test_cloud_controller_manager_sequence(server, clients) -> None:
         nodes = [droplet(http, f"pool-{i}", region="nyc1", tags=["k8s:cluster-id"])
                  for i in range(2)]  # fmt: skip
         ids = [node["id"] for node in nodes]
+        vpc_id = nodes[0]["vpc_uuid"]
         name = "a" + uuid.uuid4().hex[:31]  # cloudprovider.DefaultLoadBalancerName
 
         # EnsureLoadBalancer: no load-balancer-id annotation yet, so it lists by name.
         listed = godo.get("/v2/load_balancers", params={"page": 1, "per_page": 200}).json()
         assert [lb for lb in listed["load_balancers"] if lb["name"] == name] == []
-        created = godo.post("/v2/load_balancers", json=_ccm_request(name, ids, [(80, 31000)]))
+        created = godo.post(
+            "/v2/load_balancers", json=_ccm_request(name, vpc_id, ids, [(80, 31000)])
+        )
         assert created.status_code == 202, created.text
         lb = created.json()["load_balancer"]
         assert lb["status"] == "new" and lb["tag"] == ""
@@ -418,7 +431,7 @@ def test_cloud_controller_manager_sequence(server, clients) -> None:
         got = godo.get(f"/v2/load_balancers/{lb['id']}").json()["load_balancer"]
         assert got["status"] == "active" and got["ip"], "EnsureLoadBalancer returns lb.IP"
         three = droplet(http, "pool-2", region="nyc1")
-        request = _ccm_request(name, [*ids, three["id"]], [(80, 31000), (443, 31443)])
+        request = _ccm_request(name, vpc_id, [*ids, three["id"]], [(80, 31000), (443, 31443)])
         request["health_check"]["path"] = "/ready"
         updated = godo.put(f"/v2/load_balancers/{lb['id']}", json=request)
         assert updated.status_code == 200, updated.text

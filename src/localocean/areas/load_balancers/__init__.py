@@ -30,7 +30,9 @@ def _come_up(connection: Connection, lifecycle: Lifecycle, lb: Row[Any]) -> None
 @routes.get("/v2/load_balancers", "loadBalancers_list", "load_balancer:read")
 def list_load_balancers(call: Call) -> dict[str, Any]:
     page = Page.of(call)
-    rows, total = store.list_page(call.db, call.account_id, page)
+    names = [n for n in call.query.getlist("names") if n]
+    uuids = [u for u in call.query.getlist("uuids") if u]
+    rows, total = store.list_page(call.db, call.account_id, page, names, uuids)
     return listing(call, "load_balancers", rules.render_many(call.db, call.account_id, rows),
                    total, page)  # fmt: skip
 

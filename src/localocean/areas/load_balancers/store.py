@@ -66,6 +66,21 @@ _LIST = PagedQuery(
     .order_by(load_balancers.c.created_at, load_balancers.c.id),
     tally="load_balancers",
 )
+# godo's ListByNames and ListByUUIDs: `?names=a&names=b`, `?uuids=...` (not in the spec).
+_NAMES = load_balancers.c.name.in_(bindparam("names", expanding=True))
+_UUIDS = load_balancers.c.id.in_(bindparam("uuids", expanding=True))
+_FILTERED = {
+    (by_names, by_uuids): PagedQuery(
+        select(load_balancers)
+        .where(
+            _OF_ACCOUNT,
+            *([_NAMES] if by_names else []),
+            *([_UUIDS] if by_uuids else []),
+        )
+        .order_by(load_balancers.c.created_at, load_balancers.c.id)
+    )
+    for by_names, by_uuids in ((True, False), (False, True), (True, True))
+}
 _GET = Query(select(load_balancers).where(_OF_ACCOUNT, load_balancers.c.id == bindparam("lb_id")))
 _GET_ANY = Query(select(load_balancers).where(load_balancers.c.id == bindparam("lb_id")))
 _NAMED = Query(
@@ -114,8 +129,13 @@ _DROPLETS = Query(
 )
 
 
-def list_page(connection: Connection, account_id: str, page: Page) -> tuple[list[Row[Any]], int]:
-    return _LIST.fetch(connection, {"account_id": account_id}, page)
+def list_page(
+    connection: Connection, account_id: str, page: Page, names: list[str], uuids: list[str]
+) -> tuple[list[Row[Any]], int]:
+    if not names and not uuids:
+        return _LIST.fetch(connection, {"account_id": account_id}, page)
+    params = {"account_id": account_id, "names": names, "uuids": uuids}
+    return _FILTERED[bool(names), bool(uuids)].fetch(connection, params, page)
 
 
 def get(connection: Connection, account_id: str, lb_id: str) -> Row[Any] | None:
