@@ -28,7 +28,7 @@ STATE_FORMAT_VERSION = 1
 
 # DigitalOcean API areas LocalOcean does not serve: they answer 501, never a fake success.
 NOT_IMPLEMENTED = [
-    "load_balancers", "databases", "firewalls",
+    "databases",
     "cdn", "registry",
     "apps", "monitoring", "functions", "uptime", "1-clicks", "customers",
     "vpc_peerings", "vpc_nat_gateways", "droplet_autoscale", "spaces", "gen-ai", "nfs",

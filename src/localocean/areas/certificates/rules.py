@@ -51,8 +51,12 @@ def get(connection: Connection, account_id: str, certificate_id: str) -> Row[Any
 
 def in_use(connection: Connection, certificate: Row[Any]) -> bool:
     """Is the certificate used by something that keeps it from being deleted: a load balancer's
-    HTTPS forwarding rule names it. Nothing in LocalOcean uses certificates yet."""
-    return False
+    forwarding rule (or a GLOBAL one's domain) names it."""
+    # The load_balancers area uses this one (it checks the certificates rules name): imported
+    # when asked, not at import time.
+    from localocean.areas.load_balancers import store as load_balancers
+
+    return load_balancers.uses_certificate(connection, certificate.account_id, certificate.id)
 
 
 def _name(body: Body) -> str:

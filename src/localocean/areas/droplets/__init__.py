@@ -183,12 +183,6 @@ def list_kernels(call: Call) -> dict[str, Any]:
     return listing(call, "kernels", kernels, len(catalog.KERNELS), page)
 
 
-@routes.get(DROPLET + "/firewalls", "droplets_list_firewalls", "firewall:read")
-def list_droplet_firewalls(call: Call) -> dict[str, Any]:
-    _droplet(call)
-    return listing(call, "firewalls", [], 0, Page.of(call))
-
-
 @routes.get(DROPLET + "/neighbors", "droplets_list_neighbors", "droplet:read")
 def list_neighbors(call: Call) -> dict[str, Any]:
     _droplet(call)  # every droplet has a host of its own here
