@@ -216,3 +216,59 @@ def test_destroy_with_associated_resources(backend, start_server, clients, tmp_p
     db.dispose()
     # What the selective delete did not name stays on the account, detached from the cluster.
     assert sorted(left) == [(f"volume-{first[:8]}", None), (f"volume_snapshot-{first[:8]}", None)]
+
+
+def test_what_a_clusters_workloads_made_goes_with_it(http) -> None:
+    """Volumes and snapshots the CSI driver made and load balancers the cloud controller
+    manager made carry the cluster's `k8s:<id>` tag: they are the cluster's associated
+    resources, listed and destroyed with it for real."""
+    made = http.post("/v2/kubernetes/clusters", json=cluster_body(name="assoc"))
+    assert made.status_code == 201, made.text
+    cluster_id = made.json()["kubernetes_cluster"]["id"]
+    tag = f"k8s:{cluster_id}"
+    volume = http.post(
+        "/v2/volumes",
+        json={"name": "pvc-1", "region": "nyc1", "size_gigabytes": 5, "tags": [tag]},
+    ).json()["volume"]
+    kept = http.post(
+        "/v2/volumes", json={"name": "mine", "region": "nyc1", "size_gigabytes": 5}
+    ).json()["volume"]
+    snapshot = http.post(
+        f"/v2/volumes/{volume['id']}/snapshots", json={"name": "snap-1", "tags": [tag]}
+    ).json()["snapshot"]
+    rule = {"entry_protocol": "tcp", "entry_port": 80, "target_protocol": "tcp",
+            "target_port": 30080}  # fmt: skip
+    lb = http.post(
+        "/v2/load_balancers",
+        json={
+            "name": "a1b2",
+            "region": "nyc1",
+            "forwarding_rules": [rule],
+            "tags": [tag],
+            "droplet_ids": [],
+        },
+    ).json()["load_balancer"]
+    path = f"/v2/kubernetes/clusters/{cluster_id}/destroy_with_associated_resources"
+    listed = http.get(path).json()
+    assert listed["volumes"] == [{"id": volume["id"], "name": "pvc-1"}]
+    assert listed["volume_snapshots"] == [{"id": snapshot["id"], "name": "snap-1"}]
+    assert listed["load_balancers"] == [{"id": lb["id"], "name": "a1b2"}]
+    refused = http.request("DELETE", f"{path}/selective", json={"volumes": [kept["id"]]})
+    assert refused.status_code == 422, "not the cluster's"
+    chosen = {"volumes": [volume["id"]]}
+    assert http.request("DELETE", f"{path}/selective", json=chosen).status_code == 204
+    assert http.get(f"/v2/volumes/{volume['id']}").status_code == 404
+    assert http.get(f"/v2/volumes/snapshots/{snapshot['id']}").status_code == 200, "not chosen"
+    assert http.get(f"/v2/load_balancers/{lb['id']}").status_code == 200, "not chosen"
+    assert http.get(f"/v2/volumes/{kept['id']}").status_code == 200
+    second = http.post("/v2/kubernetes/clusters", json=cluster_body(name="assoc-2")).json()
+    second_id = second["kubernetes_cluster"]["id"]
+    own = http.post(
+        "/v2/load_balancers",
+        json={"name": "c3d4", "region": "nyc1", "forwarding_rules": [rule], "droplet_ids": [],
+              "tags": [f"k8s:{second_id}"]},
+    ).json()["load_balancer"]  # fmt: skip
+    dangerous = f"/v2/kubernetes/clusters/{second_id}/destroy_with_associated_resources/dangerous"
+    assert http.delete(dangerous, headers={"X-Dangerous": "true"}).status_code == 204
+    assert http.get(f"/v2/load_balancers/{own['id']}").status_code == 404
+    assert http.get(f"/v2/load_balancers/{lb['id']}").status_code == 200, "another cluster's"

@@ -94,6 +94,7 @@ def build_services(settings: Settings, areas: Sequence[Area]) -> Services:
         journal=Journal(settings.journal_size, rfc3339),
         taggables=taggables,
         vpc_members=tuple(member for area in areas for member in area.vpc_members),
+        cluster_resources=tuple(kind for area in areas for kind in area.cluster_resources),
         project_resources=tuple(kind for area in areas for kind in area.project_resources),
     )
     services.faults.load()

@@ -84,6 +84,19 @@ class ProjectResources:
 
 
 @dataclass(frozen=True)
+class ClusterResources:
+    """Resources a Kubernetes cluster's workloads made (the CSI driver's volumes, the cloud
+    controller manager's load balancers), known by the tag `k8s:<cluster-id>` they carry: what
+    the cluster's `destroy_with_associated_resources` lists (as `key`) and destroys."""
+
+    key: str  # "load_balancers", "volumes", "volume_snapshots"
+    # (account_id, tag) -> [(id, name), ...] of the account's resources carrying the tag
+    tagged: Callable[[Connection, str, str], list[tuple[str, str]]]
+    # (account_id, id): destroy one of them
+    destroy: Callable[[Connection, str, str], None]
+
+
+@dataclass(frozen=True)
 class SeedSection:
     """The part of a seed document's account entry an area reads: `key: [item, ...]`."""
 
@@ -117,6 +130,7 @@ class Area:
     taggables: tuple[Taggable, ...] = ()
     vpc_members: tuple[VpcMembers, ...] = ()
     project_resources: tuple[ProjectResources, ...] = ()
+    cluster_resources: tuple[ClusterResources, ...] = ()
     seed: SeedSection | None = None
     # Remove everything the account has in this area (the account itself stays).
     reset_account: Callable[[Connection, str], None] | None = None

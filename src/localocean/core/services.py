@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from localocean.config import Settings
-    from localocean.core.area import Area, ProjectResources, Runtime, Taggable, VpcMembers
+    from localocean.core.area import (
+        Area,
+        ClusterResources,
+        ProjectResources,
+        Runtime,
+        Taggable,
+        VpcMembers,
+    )
     from localocean.core.auth import Authenticator
     from localocean.core.clock import Clock
     from localocean.core.db import Database
@@ -34,6 +41,7 @@ class Services:
     journal: Journal
     taggables: dict[str, Taggable] = field(default_factory=dict)
     vpc_members: tuple[VpcMembers, ...] = ()
+    cluster_resources: tuple[ClusterResources, ...] = ()
     project_resources: tuple[ProjectResources, ...] = ()
     runtimes: dict[str, Runtime] = field(default_factory=dict)
     sync: ControlSync | None = None  # set once built (it needs the services)

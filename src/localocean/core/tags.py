@@ -151,6 +151,24 @@ def untag(connection: Connection, resource_type: str, resource_ids: Iterable[str
         )
 
 
+_CARRYING = Query(
+    select(tagged_resources.c.resource_id)
+    .join(tags, tags.c.id == tagged_resources.c.tag_id)
+    .where(
+        tags.c.account_id == bindparam("account_id"),
+        tags.c.name_key == bindparam("name_key"),
+        tagged_resources.c.resource_type == bindparam("resource_type"),
+    )
+    .order_by(tagged_resources.c.id)
+)
+
+
+def carrying(connection: Connection, account_id: str, name: str, resource_type: str) -> list[str]:
+    """The ids of the account's resources of a type that carry the tag, oldest tagging first."""
+    params = {"account_id": account_id, "name_key": name.lower(), "resource_type": resource_type}
+    return [row.resource_id for row in _CARRYING.all(connection, params)]
+
+
 def names_for(
     connection: Connection, account_id: str, resource_type: str, resource_ids: Iterable[str | int]
 ) -> dict[str, list[str]]:

@@ -75,7 +75,9 @@ def delete_cluster(call: Call) -> None:
     "kubernetes:read",
 )
 def list_associated(call: Call) -> dict[str, Any]:
-    return clusters.associated(call.db, call.account_id, call.params["cluster_id"])
+    return clusters.associated(
+        call.db, call.account_id, call.params["cluster_id"], call.services.cluster_resources
+    )
 
 
 @routes.delete(
@@ -83,8 +85,10 @@ def list_associated(call: Call) -> dict[str, Any]:
     "kubernetes_destroy_associatedResourcesSelective", "kubernetes:delete", status=204,
 )  # fmt: skip
 def destroy_selective(call: Call) -> None:
+    s = call.services
+    cluster_id = call.params["cluster_id"]
     clusters.destroy_selective(
-        call.db, call.services.lifecycle, call.account_id, call.params["cluster_id"], call.body
+        call.db, s.lifecycle, call.account_id, cluster_id, call.body, s.cluster_resources
     )
 
 
@@ -93,8 +97,9 @@ def destroy_selective(call: Call) -> None:
     "kubernetes_destroy_associatedResourcesDangerous", "kubernetes:delete", status=204,
 )  # fmt: skip
 def destroy_dangerous(call: Call) -> None:
+    s = call.services
     clusters.destroy_dangerous(
-        call.db, call.services.lifecycle, call.account_id, call.params["cluster_id"]
+        call.db, s.lifecycle, call.account_id, call.params["cluster_id"], s.cluster_resources
     )
 
 

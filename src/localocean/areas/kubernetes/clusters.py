@@ -4,6 +4,7 @@ resources, status messages. A cluster's tags go through the one tags mechanism."
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row
@@ -14,6 +15,7 @@ from localocean.areas.regions import catalog as regions
 from localocean.areas.vpcs import rules as vpcs
 from localocean.areas.vpcs import store as vpc_store
 from localocean.core import tags
+from localocean.core.area import ClusterResources
 from localocean.core.clock import parse_rfc3339, rfc3339
 from localocean.core.db import Duplicate
 from localocean.core.errors import NotFound, Unprocessable
@@ -166,36 +168,74 @@ def delete(connection: Connection, lifecycle: Lifecycle, account_id: str, cluste
     store.delete(connection, cluster.id)
 
 
-def associated(connection: Connection, account_id: str, cluster_id: str) -> dict[str, Any]:
+def _associated(
+    connection: Connection, cluster: Row[Any], made: Sequence[ClusterResources]
+) -> list[tuple[str, str, str, ClusterResources | None]]:
+    """(key, id, name, the kind's hook) of what the cluster is associated with: what its
+    workloads made (tagged `k8s:<cluster-id>`), then what was seeded."""
+    tag = f"k8s:{cluster.id}"
+    found: list[tuple[str, str, str, ClusterResources | None]] = [
+        (kind.key, resource_id, name, kind)
+        for kind in made
+        for resource_id, name in kind.tagged(connection, cluster.account_id, tag)
+    ]
+    keys = {kind: key for key, kind in ASSOCIATED_KINDS.items()}
+    for resource in store.associated(connection, cluster.id):
+        found.append((keys[resource.kind], resource.id, resource.name, None))
+    return found
+
+
+def associated(
+    connection: Connection, account_id: str, cluster_id: str, made: Sequence[ClusterResources]
+) -> dict[str, Any]:
     cluster = get(connection, account_id, cluster_id)
     listing: dict[str, list[dict[str, str]]] = {key: [] for key in ASSOCIATED_KINDS}
-    kinds = {kind: key for key, kind in ASSOCIATED_KINDS.items()}
-    for resource in store.associated(connection, cluster.id):
-        listing[kinds[resource.kind]].append({"id": resource.id, "name": resource.name})
+    for key, resource_id, name, _ in _associated(connection, cluster, made):
+        listing[key].append({"id": resource_id, "name": name})
     return listing
 
 
+def _destroy_with(
+    connection: Connection,
+    account_id: str,
+    chosen: list[tuple[str, str, str, ClusterResources | None]],
+) -> None:
+    for _, resource_id, _, kind in chosen:
+        if kind is not None:
+            kind.destroy(connection, account_id, resource_id)
+    store.delete_resources(connection, [r[1] for r in chosen if r[3] is None])
+
+
 def destroy_selective(
-    connection: Connection, lifecycle: Lifecycle, account_id: str, cluster_id: str, payload: Any
+    connection: Connection,
+    lifecycle: Lifecycle,
+    account_id: str,
+    cluster_id: str,
+    payload: Any,
+    made: Sequence[ClusterResources],
 ) -> None:
     cluster = get(connection, account_id, cluster_id)
     body = Body(payload)
-    known = {(r.kind, r.id) for r in store.associated(connection, cluster.id)}
+    known = {(r[0], r[1]): r for r in _associated(connection, cluster, made)}
     chosen = []
-    for key, kind in ASSOCIATED_KINDS.items():
+    for key in ASSOCIATED_KINDS:
         for resource_id in body.str_list(key) or []:
-            if (kind, resource_id) not in known:
+            if (key, resource_id) not in known:
                 raise Unprocessable(f"{key}: {resource_id!r} is not associated with this cluster")
-            chosen.append(resource_id)
-    store.delete_resources(connection, chosen)
+            chosen.append(known[(key, resource_id)])
+    _destroy_with(connection, account_id, chosen)
     delete(connection, lifecycle, account_id, cluster.id)
 
 
 def destroy_dangerous(
-    connection: Connection, lifecycle: Lifecycle, account_id: str, cluster_id: str
+    connection: Connection,
+    lifecycle: Lifecycle,
+    account_id: str,
+    cluster_id: str,
+    made: Sequence[ClusterResources],
 ) -> None:
     cluster = get(connection, account_id, cluster_id)
-    store.delete_resources(connection, [r.id for r in store.associated(connection, cluster.id)])
+    _destroy_with(connection, account_id, _associated(connection, cluster, made))
     delete(connection, lifecycle, account_id, cluster.id)
 
 

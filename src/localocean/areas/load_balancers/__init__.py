@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row
 
 from localocean.areas.load_balancers import rules, store
-from localocean.core.area import Area, ProjectResources, SeedSection
+from localocean.core.area import Area, ClusterResources, ProjectResources, SeedSection
 from localocean.core.errors import Unprocessable
 from localocean.core.lifecycle import Lifecycle
 from localocean.core.operations import Call, Operations
@@ -129,6 +129,7 @@ AREA = Area(
     project_resources=(
         ProjectResources(rules.URN_KIND, store.load_balancers, "/v2/load_balancers/{}"),
     ),
+    cluster_resources=(ClusterResources("load_balancers", rules.tagged, rules.destroy),),
     seed=SeedSection("load_balancers", _seed),
     reset_account=store.delete_account,
     counts={"load_balancers": store.PER_ACCOUNT},

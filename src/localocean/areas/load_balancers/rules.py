@@ -368,7 +368,11 @@ def _read(
     if lb_type == "GLOBAL" and (droplet_ids or tag):
         raise Unprocessable("a GLOBAL load balancer targets load balancers, not droplets")
     check_droplets(connection, account_id, droplet_ids, region)
-    tags.names_in(body)  # the CCM sends its cluster's tag: checked, not kept
+    # DigitalOcean takes tags the spec leaves out: the CCM's `k8s:<cluster-id>` makes the load
+    # balancer one of its cluster's associated resources. Kept, not shown.
+    given_tags = tags.names_in(body)
+    if given_tags is None and current is not None:
+        given_tags = current.settings.get("tags")
     idle = body.int("http_idle_timeout_seconds", minimum=30, maximum=600)
     vpc_id = body.str("vpc_uuid") or None
     if lb_type == "GLOBAL":
@@ -400,6 +404,8 @@ def _read(
         "tls_cipher_policy": _enum(body, "tls_cipher_policy", CIPHER_POLICIES, "DEFAULT"),
         **_global_settings(connection, account_id, body, lb_type),
     }
+    if given_tags:
+        settings["tags"] = given_tags
     if tag:
         tag = tags.ensure(connection, account_id, tag, now).name
     return {
@@ -532,6 +538,18 @@ def delete(connection: Connection, account_id: str, lb_id: str) -> Row[Any]:
     lb = get(connection, account_id, lb_id)
     store.delete(connection, lb)
     return lb
+
+
+def tagged(connection: Connection, account_id: str, tag: str) -> list[tuple[str, str]]:
+    """(id, name) of the account's load balancers created or updated with this tag."""
+    return store.tagged(connection, account_id, tag)
+
+
+def destroy(connection: Connection, account_id: str, lb_id: str) -> None:
+    """Destroyed with its cluster (its activation, if pending, then finds nothing to do)."""
+    lb = store.get(connection, account_id, lb_id)
+    if lb is not None:
+        store.delete(connection, lb)
 
 
 def purge_cache(connection: Connection, account_id: str, lb_id: str) -> None:

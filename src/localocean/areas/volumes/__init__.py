@@ -13,7 +13,7 @@ from typing import Any
 from localocean.areas.actions import rules as action_rules
 from localocean.areas.droplets import store as droplet_store
 from localocean.areas.volumes import actions, rules, store
-from localocean.core.area import Area, ProjectResources, SeedSection, Taggable
+from localocean.core.area import Area, ClusterResources, ProjectResources, SeedSection, Taggable
 from localocean.core.errors import BadRequest, NotFound, Unprocessable
 from localocean.core.operations import Call, Operations
 from localocean.core.pagination import Page, listing
@@ -176,6 +176,10 @@ AREA = Area(
         Taggable(rules.SNAPSHOT, "volume_snapshots", "snapshots", exists=rules.snapshot_exists),
     ),
     project_resources=(ProjectResources("volume", store.volumes, "/v2/volumes/{}"),),
+    cluster_resources=(
+        ClusterResources("volumes", rules.tagged_volumes, rules.destroy_volume),
+        ClusterResources("volume_snapshots", rules.tagged_snapshots, rules.destroy_snapshot),
+    ),
     seed=SeedSection("volumes", _seed, extra="volume_snapshots"),
     reset_account=store.delete_account,
     counts={"volumes": store.PER_ACCOUNT, "volume_snapshots": store.SNAPSHOTS_PER_ACCOUNT},

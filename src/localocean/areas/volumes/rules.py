@@ -301,3 +301,27 @@ def associated(
 
 def cost(row: Row[Any], per_gigabyte: float) -> str:
     return f"{row.size_gigabytes * per_gigabyte:.2f}"
+
+
+# What a Kubernetes cluster's CSI driver made: tagged `k8s:<cluster-id>`
+
+
+def tagged_volumes(connection: Connection, account_id: str, tag: str) -> list[tuple[str, str]]:
+    return store.names(connection, tags.carrying(connection, account_id, tag, VOLUME))
+
+
+def tagged_snapshots(connection: Connection, account_id: str, tag: str) -> list[tuple[str, str]]:
+    ids = tags.carrying(connection, account_id, tag, SNAPSHOT)
+    return store.names(connection, ids, snapshots=True)
+
+
+def destroy_volume(connection: Connection, account_id: str, volume_id: str) -> None:
+    volume = store.get(connection, account_id, volume_id)
+    if volume is not None:
+        remove(connection, volume)
+
+
+def destroy_snapshot(connection: Connection, account_id: str, snapshot_id: str) -> None:
+    snapshot = store.snapshot(connection, account_id, snapshot_id)
+    if snapshot is not None:
+        remove_snapshot(connection, snapshot)

@@ -198,6 +198,25 @@ def list_page(
     return query.fetch_range(connection, params, offset, limit)
 
 
+_VOLUMES_NAMED = Query(
+    select(volumes.c.id, volumes.c.name).where(volumes.c.id.in_(bindparam("ids", expanding=True)))
+)
+_SNAPSHOTS_NAMED = Query(
+    select(volume_snapshots.c.id, volume_snapshots.c.name).where(
+        volume_snapshots.c.id.in_(bindparam("ids", expanding=True))
+    )
+)
+
+
+def names(connection: Connection, ids: list[str], *, snapshots: bool = False) -> list[Any]:
+    """(id, name) of these volumes (or volume snapshots), in the order given."""
+    if not ids:
+        return []
+    query = _SNAPSHOTS_NAMED if snapshots else _VOLUMES_NAMED
+    found = {row.id: row.name for row in query.all(connection, {"ids": ids})}
+    return [(id_, found[id_]) for id_ in ids if id_ in found]
+
+
 def get(connection: Connection, account_id: str, volume_id: str) -> Row[Any] | None:
     return _GET.first(connection, {"account_id": account_id, "volume_id": volume_id})
 
