@@ -16,7 +16,7 @@ import httpx
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.server import ServerProcess  # noqa: E402
+from tests.support.server import ServerProcess
 
 UI = "/_localocean/ui"
 
@@ -51,7 +51,7 @@ def populate(url: str) -> tuple[str, str, str]:
         httpx.post(f"{url}/_localocean/clock/advance", json={"seconds": 900})
         api.post(
             "/v2/droplets",
-            json={"name": "batch", "region": "nyc1", "size": "s-1vcpu-1gb", "image": "debian-12-x64"},
+            json={"name": "batch", "region": "nyc1", "size": "s-1vcpu-1gb", "image": "none"},
         )
         api.post("/v2/vpcs", json={"region": "nyc1"})  # a 422 for the journal
         account = api.get("/v2/account").json()["account"]["uuid"]
