@@ -68,9 +68,7 @@ def populate(url: str) -> tuple[str, str, str]:
         return account, cluster["id"], vpc["id"]
 
 
-KEY = (
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq8s2cJ8m8pI8o9wE3QyZ2m7m2Yb9w6kq1Jd0JX1aQz me@laptop"
-)
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq8s2cJ8m8pI8o9wE3QyZ2m7m2Yb9w6kq1Jd0JX1aQz me@laptop"
 
 
 def main() -> None:
