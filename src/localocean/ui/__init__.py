@@ -40,8 +40,6 @@ HTML = "text/html; charset=utf-8"
 STATIC = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
 EVENT_SECONDS = 0.5  # how often the event stream looks for changes
 STREAM_SECONDS = 300.0  # an event stream ends after this; the browser reconnects at once
-# Paths that repeat another collection under an older name.
-ALIASES = ("/v2/floating_ips",)
 
 
 def _data(call: Call) -> Any:

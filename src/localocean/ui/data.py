@@ -35,7 +35,7 @@ ACCOUNTS_PER_PAGE = 50
 JOURNAL_ROWS = 200
 PODS_LIMIT = 2000
 TAGGED_LIMIT = 500
-ALIASES = ("/v2/floating_ips",)
+ALIASES = ("/v2/floating_ips",)  # the same resources as /v2/reserved_ips, under the old name
 # Sub-collections a resource's page opens at once (the rest open when clicked).
 OPEN = ("actions", "node_pools", "members", "records", "rules", "resources")
 
