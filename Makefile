@@ -15,7 +15,8 @@ serve: $(STAMP)
 	$(BIN)/localocean serve
 
 # What the tests need from Debian: qemu-img makes real disk images for the disk-format tests;
-# kubectl (Debian's kubernetes-client where none is installed) drives the clusters' APIs.
+# kubectl (Debian's kubernetes-client where none is installed) drives the clusters' APIs;
+# chromium runs the dashboard's browser tests (Playwright drives it: it downloads no browser).
 system-packages:
 	@command -v qemu-img >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-utils >/dev/null; } || \
@@ -23,6 +24,9 @@ system-packages:
 	@command -v kubectl >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null; } || \
 		echo "could not install kubernetes-client (kubectl): its tests will skip, or fail under CI=true"
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "could not install chromium: the dashboard's browser tests will skip, or fail under CI=true"
 
 test: $(STAMP) system-packages
 	$(BIN)/ruff check src tests bench

@@ -21,7 +21,7 @@ from localocean.core.auth import Authenticator
 from localocean.core.clock import Clock, rfc3339
 from localocean.core.db import Database
 from localocean.core.documents import read_document
-from localocean.core.errors import APIError
+from localocean.core.errors import APIError, NotFound
 from localocean.core.faults import Faults
 from localocean.core.journal import Journal
 from localocean.core.lifecycle import Lifecycle, load_clock
@@ -150,7 +150,15 @@ def _documents(services: Services) -> Operations:
 
     @routes.get("/docs", "docs")
     def docs(call: Call) -> Raw:
-        return Raw(openapi.swagger_page(f"{TITLE} - Swagger UI", "/openapi.json"), "text/html")
+        page = openapi.swagger_page(f"{TITLE} - Swagger UI", "/openapi.json", "/docs/assets")
+        return Raw(page, "text/html; charset=utf-8")
+
+    @routes.get("/docs/assets/{name}", "docs_asset")
+    def docs_asset(call: Call) -> Raw:
+        found = openapi.swagger_asset(call.params["name"])
+        if found is None:
+            raise NotFound()
+        return Raw(found[0], found[1], ((b"cache-control", b"max-age=86400"),))
 
     return routes
 
@@ -184,7 +192,7 @@ def create(
     settings: Settings, areas: Sequence[Area] | None = None
 ) -> tuple[pipeline.ASGIApp, Services]:
     """The app and what it runs on (the listener asks the services for areas' certificates)."""
-    from localocean import control
+    from localocean import control, ui
 
     if areas is None:
         from localocean.areas import AREAS
@@ -220,12 +228,15 @@ def create(
     for operations in (
         *(area.operations for area in areas),
         control.routes,
+        ui.routes,
         _documents(services),
     ):
         for operation in operations.all:
             router.add(operation_route(operation, services))
             services.operations.append(operation)
     for route in control.not_implemented_routes():
+        router.add(route)
+    for route in ui.control_routes(control.routes.all, services):
         router.add(route)
     for area in areas:
         for prefix, mount in area.mounts.items():

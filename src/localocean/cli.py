@@ -59,6 +59,8 @@ def banner(settings: Settings, url: str) -> str:
             f"  database   {settings.database_label}",
             f"  timing     {settings.timing}    auth: {settings.auth}    "
             f"rate limit: {limits or 'off'}",
+            f"  dashboard  {url}/_localocean/ui"
+            + ("?token=<control token>" if settings.control_token else ""),
             f"  doctl, Terraform:  export DIGITALOCEAN_API_URL={url}",
             f'  unmodified clients (HTTPS proxy):  eval "$(localocean env --url {url})"',
             f'  pydo:  pydo.Client(token, endpoint="{url}",',
@@ -286,6 +288,7 @@ def _serve_one(
 
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             super().handle_exit(sig, frame)
+            services.stopping = True  # the dashboard's event streams end
             # uvicorn re-raises the signal after its graceful shutdown; a clean stop exits 0.
             self._captured_signals.clear()
 

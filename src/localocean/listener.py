@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from localocean.core.pipeline import TUNNELLED
 from localocean.tls import API_HOSTS
 
 log = logging.getLogger("localocean.listener")
@@ -101,14 +102,27 @@ class Listener:
     def _named(self, host: str) -> bool:
         return any(host.endswith(suffix) and host != suffix[1:] for suffix in self.host_suffixes)
 
-    async def _serve(self, connection: socket.socket, tls: bool) -> None:
+    async def _serve(self, connection: socket.socket, tls: bool, tunnelled: bool = False) -> None:
         loop = asyncio.get_running_loop()
         await loop.connect_accepted_socket(
-            self.protocol_factory,
+            self._tunnelled if tunnelled else self.protocol_factory,
             connection,
             ssl=self.tls_context() if tls else None,
             ssl_handshake_timeout=HANDSHAKE_TIMEOUT if tls else None,
         )
+
+    def _tunnelled(self) -> asyncio.Protocol:
+        """uvicorn's protocol for a connection through the proxy's tunnel: its requests carry
+        `TUNNELLED` in their scope (the dashboard is never served there)."""
+        protocol = self.protocol_factory()
+        app = protocol.app  # type: ignore[attr-defined]
+
+        async def marked(scope: Any, receive: Any, send: Any) -> None:
+            scope[TUNNELLED] = True
+            await app(scope, receive, send)
+
+        protocol.app = marked  # type: ignore[attr-defined]
+        return protocol
 
     async def _tunnel(
         self, loop: asyncio.AbstractEventLoop, connection: socket.socket, head: bytes, target: str
@@ -122,7 +136,7 @@ class Listener:
         if not request.endswith(b"\r\n\r\n"):
             raise ValueError("incomplete CONNECT request")
         await loop.sock_sendall(connection, b"HTTP/1.1 200 Connection established\r\n\r\n")
-        await self._serve(connection, tls=True)
+        await self._serve(connection, tls=True, tunnelled=True)
 
     async def _refuse(self, loop: asyncio.AbstractEventLoop, connection: socket.socket, what: str):
         log.warning("refused proxy request %s: LocalOcean only serves DigitalOcean's API", what)

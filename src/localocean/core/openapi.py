@@ -39,14 +39,37 @@ def document(operations: Sequence[Operation], title: str, version: str, descript
                 entry["security"] = [{"bearer_auth": list(op.scopes)}]
         paths.setdefault(op.path, {})[op.method.lower()] = entry
     return {
-        "openapi": "3.1.0",
+        "openapi": "3.0.3",  # Swagger UI 4 (swagger-ui-bundle) renders 3.0
         "info": {"title": title, "version": version, "description": description},
         "paths": paths,
         "components": {"securitySchemes": {"bearer_auth": {"type": "http", "scheme": "bearer"}}},
     }
 
 
-def swagger_page(title: str, openapi_url: str) -> bytes:
-    from fastapi.openapi.docs import get_swagger_ui_html
+# Swagger UI's files, from the installed `swagger-ui-bundle` package: `/docs` needs no network.
+ASSETS = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "text/javascript",
+    "favicon-32x32.png": "image/png",
+}
 
-    return bytes(get_swagger_ui_html(openapi_url=openapi_url, title=title).body)
+
+def swagger_page(title: str, openapi_url: str, assets_url: str) -> bytes:
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<link rel="stylesheet" href="{assets_url}/swagger-ui.css">
+<link rel="icon" type="image/png" href="{assets_url}/favicon-32x32.png"></head>
+<body><div id="swagger-ui"></div>
+<script src="{assets_url}/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({{url: "{openapi_url}", dom_id: "#swagger-ui",
+  deepLinking: true, layout: "BaseLayout", presets: [SwaggerUIBundle.presets.apis]}});</script>
+</body></html>""".encode()
+
+
+def swagger_asset(name: str) -> tuple[bytes, str] | None:
+    """One of Swagger UI's files and its media type; None for any other name."""
+    if name not in ASSETS:
+        return None
+    from swagger_ui_bundle import swagger_ui_path
+
+    return (swagger_ui_path / name).read_bytes(), ASSETS[name]

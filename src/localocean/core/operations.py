@@ -15,9 +15,10 @@ land first, and run in a transaction; control operations run as they are.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -43,9 +44,21 @@ JSON_TYPE = b"application/json"
 
 @dataclass(frozen=True)
 class Raw:
-    """An answer that is not JSON (a kubeconfig, a page)."""
+    """An answer that is not JSON (a kubeconfig, a page), with extra headers and another status
+    than the operation's if it needs them (a redirect setting a cookie)."""
 
     body: bytes
+    media_type: str
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+    status: int | None = None
+
+
+@dataclass(frozen=True)
+class Stream:
+    """An answer sent as it is made (server-sent events): `chunks` until it ends or the client
+    goes away."""
+
+    chunks: Callable[[], AsyncIterator[bytes]]
     media_type: str
 
 
@@ -202,6 +215,8 @@ class Operations:
 
 
 async def _send_result(send: Send, result: Any, status: int, head: bool) -> None:
+    if isinstance(result, Raw) and result.status is not None:
+        status = result.status
     if result is None:
         headers: list[tuple[bytes, bytes]] = []
         body = b""
@@ -211,9 +226,36 @@ async def _send_result(send: Send, result: Any, status: int, head: bool) -> None
         else:
             body, media_type = orjson.dumps(result), JSON_TYPE
         headers = [(b"content-type", media_type), (b"content-length", b"%d" % len(body))]
+        if isinstance(result, Raw):
+            headers.extend(result.headers)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     # A HEAD answer says how long the body would be, and sends none.
     await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+async def _send_stream(send: Send, receive: Receive, stream: Stream, status: int) -> None:
+    headers = [(b"content-type", stream.media_type.encode()), (b"cache-control", b"no-cache")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    async def pump() -> None:
+        async for chunk in stream.chunks():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+    gone, sending = asyncio.ensure_future(disconnected()), asyncio.ensure_future(pump())
+    try:
+        await asyncio.wait({gone, sending}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+        sending.cancel()
+    if sending.done() and not sending.cancelled():
+        failure = sending.exception()
+        if failure is not None:
+            raise failure
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 async def read_body(receive: Receive) -> bytes:
@@ -248,6 +290,9 @@ def operation_route(operation: Operation, services: Services) -> Route:
         result = handler(call)
         if inspect.isawaitable(result):  # a change every process must have taken first
             result = await result
+        if isinstance(result, Stream):
+            await _send_stream(send, receive, result, status)
+            return
         await _send_result(send, result, status, scope["method"] == "HEAD")
 
     async def digitalocean(scope: Scope, receive: Receive, send: Send) -> None:

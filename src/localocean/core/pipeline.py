@@ -15,6 +15,8 @@ layer or handler, is raised and rendered by one function (`errors.send_error`).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import time
 import uuid
@@ -49,6 +51,14 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 CONTROL_PREFIX = "/_localocean"
+# The dashboard: the browser cannot send a bearer header when it navigates, so a page of its own
+# (`?token=`) trades the control token for an HttpOnly cookie, accepted on these paths only.
+UI_PREFIX = "/_localocean/ui"
+UI_LOGIN = UI_PREFIX + "/login"
+UI_COOKIE = "localocean_ui"
+UI_HEADER = b"x-localocean-ui"  # on every change the page asks for: no cross-site form can send it
+# Set on requests that came through the HTTPS proxy's tunnel (listener.py): never the dashboard.
+TUNNELLED = "localocean.tunnelled"
 CONTROL_MAX_BODY = 256 * 1024 * 1024  # state documents can be large
 
 REQUEST_ID = "localocean.request_id"
@@ -229,12 +239,21 @@ class Admission:
     ):
         self.app, self.auth, self.limiter = app, auth, limiter
         self.control = f"Bearer {control_token}".encode() if control_token else None
+        self.ui_cookie = ui_cookie_value(control_token) if control_token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
             if is_api(path):
                 self._admit(scope)
+            elif path == UI_PREFIX or path.startswith(UI_PREFIX + "/"):
+                if scope.get(TUNNELLED):
+                    raise NotFound()
+                if not self._ui_admitted(scope):
+                    if scope["method"] == "GET" and not path.startswith(UI_PREFIX + "/api"):
+                        await _redirect(send, UI_LOGIN)
+                        return
+                    raise Unauthorized()
             elif (
                 self.control is not None
                 and path.startswith(CONTROL_PREFIX)
@@ -242,6 +261,19 @@ class Admission:
             ):
                 raise Unauthorized()
         await self.app(scope, receive, send)
+
+    def _ui_admitted(self, scope: Scope) -> bool:
+        """Open mode: anyone who reaches the server. Strict: the control token as a bearer
+        header, or the dashboard's cookie (and, for a change, the dashboard's header)."""
+        if self.control is None or scope["path"] == UI_LOGIN:
+            return True
+        if header(scope, b"authorization") == self.control:
+            return True
+        assert self.ui_cookie is not None
+        cookie = _cookie(scope, UI_COOKIE)
+        if cookie is None or not hmac.compare_digest(cookie, self.ui_cookie):
+            return False
+        return scope["method"] in ("GET", "HEAD") or header(scope, UI_HEADER) is not None
 
     def _admit(self, scope: Scope) -> None:
         refusal: APIError | None = None
@@ -264,6 +296,33 @@ class Admission:
             refusal = BadRequest("the request contains a NUL character")
         if refusal is not None:
             raise refusal
+
+
+def ui_cookie_value(control_token: str) -> str:
+    """The dashboard's cookie: derived from the control token, which it never reveals."""
+    return hmac.new(control_token.encode(), b"localocean-dashboard", hashlib.sha256).hexdigest()
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    raw = header(scope, b"cookie")
+    if raw is None:
+        return None
+    for part in raw.decode("latin-1").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+async def _redirect(send: Send, location: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 303,
+            "headers": [(b"location", location.encode()), (b"content-length", b"0")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
 
 
 class FaultInjection:

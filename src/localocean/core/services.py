@@ -46,6 +46,7 @@ class Services:
     runtimes: dict[str, Runtime] = field(default_factory=dict)
     sync: ControlSync | None = None  # set once built (it needs the services)
     operations: list[Operation] = field(default_factory=list)  # every operation served
+    stopping: bool = False  # set when the server begins to stop: long answers (events) end
 
     def runtime(self, area: str) -> Any:
         return self.runtimes[area]
