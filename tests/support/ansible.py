@@ -25,13 +25,7 @@ def run_module(module: str, args: dict[str, Any], token: str, workdir: Path) -> 
         "hosts": "localhost",
         "gather_facts": False,
         "connection": "local",
-        "tasks": [
-            {"name": "run", **task, "register": "out", "ignore_errors": True},
-            {
-                "name": "save",
-                "copy": {"content": "{{ out | to_json }}", "dest": str(workdir / f"{module}.json")},
-            },
-        ],
+        "tasks": [{"name": "run", **task, "ignore_errors": True}],
     }
     playbook.write_text(yaml.safe_dump([play]))
     bin_dir = Path(sys.executable).parent
@@ -43,6 +37,9 @@ def run_module(module: str, args: dict[str, Any], token: str, workdir: Path) -> 
         "ANSIBLE_LOCAL_TEMP": str(workdir / "tmp"),
         "ANSIBLE_HOME": str(workdir / "home"),
         "ANSIBLE_NOCOLOR": "1",
+        # The play's outcome as one JSON document on stdout: the task's result read from it.
+        "ANSIBLE_STDOUT_CALLBACK": "json",
+        "ANSIBLE_PIPELINING": "true",
     }
     done = subprocess.run(
         [str(bin_dir / "ansible-playbook"), "-i", "localhost,", str(playbook)],
@@ -51,6 +48,9 @@ def run_module(module: str, args: dict[str, Any], token: str, workdir: Path) -> 
         timeout=180,
         env=env,
     )
-    result_file = workdir / f"{module}.json"
-    assert result_file.exists(), done.stdout + done.stderr
-    return json.loads(result_file.read_text())
+    try:
+        outcome = json.loads(done.stdout)
+        result: dict[str, Any] = outcome["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    except (ValueError, KeyError, IndexError) as exc:
+        raise AssertionError(done.stdout + done.stderr) from exc
+    return result

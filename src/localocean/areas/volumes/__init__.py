@@ -30,7 +30,10 @@ def _volume(call: Call) -> Any:
     return rules.get(call.db, call.account_id, call.params["volume_id"])
 
 
-@routes.get("/v2/volumes", "volumes_list", "block_storage:read")
+# The spec lists the legacy `api:*` scopes beside these four operations' own: either will do.
+@routes.get(
+    "/v2/volumes", "volumes_list", "api:read", "api:write", "block_storage:read", any_scope=True
+)
 def list_volumes(call: Call) -> dict[str, Any]:
     page = Page.of(call)
     rows, total = store.list_page(
@@ -40,7 +43,10 @@ def list_volumes(call: Call) -> dict[str, Any]:
     return listing(call, "volumes", rules.render_many(call.db, call.account_id, rows), total, page)
 
 
-@routes.post("/v2/volumes", "volumes_create", "block_storage:create", status=201)
+@routes.post(
+    "/v2/volumes", "volumes_create", "api:write", "block_storage:create", status=201,
+    any_scope=True,
+)  # fmt: skip
 def create_volume(call: Call) -> dict[str, Any]:
     volume = rules.create(call.db, call.account_id, call.body, call.now())
     return {"volume": rules.render_one(call.db, volume)}
@@ -56,7 +62,10 @@ def delete_volume(call: Call) -> None:
     rules.delete(call.db, _volume(call))
 
 
-@routes.delete("/v2/volumes", "volumes_delete_byName", "block_storage:delete", status=204)
+@routes.delete(
+    "/v2/volumes", "volumes_delete_byName", "api:write", "block_storage:delete", status=204,
+    any_scope=True,
+)  # fmt: skip
 def delete_volume_by_name(call: Call) -> None:
     name, region = call.query.get("name"), call.query.get("region")
     if not name or not region:
@@ -83,7 +92,10 @@ def post_volume_action(call: Call) -> dict[str, Any]:
     return {"action": action_rules.render(action)}
 
 
-@routes.post("/v2/volumes/actions", "volumeActions_post", "block_storage_action:create", status=202)
+@routes.post(
+    "/v2/volumes/actions", "volumeActions_post", "api:write", "block_storage_action:create",
+    status=202, any_scope=True,
+)  # fmt: skip
 def post_action_by_name(call: Call) -> dict[str, Any]:
     payload = call.body
     volume = actions.volume_by_name(call.db, call.account_id, payload)
