@@ -32,7 +32,9 @@ test: $(STAMP) system-packages
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src/localocean
-	$(BIN)/pytest
+	# Three workers on two cores, each taking whole files: most of the suite waits on server
+	# processes, PostgreSQL, Ansible and Chromium rather than computing.
+	$(BIN)/pytest -n 3 --dist loadfile --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
