@@ -53,6 +53,15 @@ def populate(url: str) -> tuple[str, str, str]:
             "/v2/droplets",
             json={"name": "batch", "region": "nyc1", "size": "s-1vcpu-1gb", "image": "none"},
         )
+        api.post("/v2/volumes", json={"name": "data", "region": "nyc1", "size_gigabytes": 100})
+        api.post("/v2/domains", json={"name": "shop.example", "ip_address": "192.0.2.10"})
+        api.post("/v2/reserved_ips", json={"region": "nyc1"})
+        rule = {"entry_protocol": "http", "entry_port": 80, "target_protocol": "http",
+                "target_port": 80}  # fmt: skip
+        api.post(
+            "/v2/load_balancers",
+            json={"name": "front", "region": "nyc1", "forwarding_rules": [rule], "tag": "prod"},
+        )
         api.post("/v2/vpcs", json={"region": "nyc1"})  # a 422 for the journal
         account = api.get("/v2/account").json()["account"]["uuid"]
         kubeconfig = api.get(f"/v2/kubernetes/clusters/{cluster['id']}/kubeconfig").text
