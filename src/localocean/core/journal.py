@@ -66,6 +66,8 @@ class Journal:
 
     def record(self, entry: dict[str, Any]) -> None:
         if self.shared:
+            # PostgreSQL text holds no NUL (a path with %00 is refused, and journaled, all the same)
+            entry["path"] = entry["path"].replace("\x00", "%00")
             self.unsent.append(entry)
             if len(self.unsent) > 2 * self.size:  # only the newest `size` can be kept anyway
                 del self.unsent[: -self.size]

@@ -149,8 +149,12 @@ class ControlSync:
         version = int(number)
         if what != JOURNAL_ONLY:
             self.reload()
+        try:
+            with self.services.db.transaction() as connection:
+                self.services.journal.flush(connection)
+        except Exception:  # the acknowledgement must not wait on the journal
+            log.warning("writing journal entries failed", exc_info=True)
         with self.services.db.transaction() as connection:
-            self.services.journal.flush(connection)
             connection.execute(
                 update(processes)
                 .where(processes.c.id == self.id, processes.c.seen < version)

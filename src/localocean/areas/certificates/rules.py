@@ -105,7 +105,7 @@ def _custom(body: Body, now: float) -> dict[str, Any]:
         names = leaf.extensions.get_extension_for_class(
             x509.SubjectAlternativeName
         ).value.get_values_for_type(x509.DNSName)
-    except ValueError as exc:  # a malformed or repeated extension
+    except (ValueError, x509.DuplicateExtension) as exc:  # a malformed or repeated extension
         raise Unprocessable("leaf_certificate has malformed extensions") from exc
     except x509.ExtensionNotFound:
         names = [

@@ -231,8 +231,10 @@ def _limits(inbound: list[Any], outbound: list[Any], droplet_ids: list[int], nam
 # Changes
 
 
-def get(connection: Connection, account_id: str, firewall_id: str) -> Row[Any]:
-    found = store.get(connection, account_id, firewall_id)
+def get(
+    connection: Connection, account_id: str, firewall_id: str, *, lock: bool = False
+) -> Row[Any]:
+    found = store.get(connection, account_id, firewall_id, lock=lock)
     if found is None:
         raise NotFound()
     return found
@@ -322,13 +324,13 @@ def change(
 def update(
     connection: Connection, account_id: str, firewall_id: str, payload: Any, now: float
 ) -> None:
-    firewall = get(connection, account_id, firewall_id)
+    firewall = get(connection, account_id, firewall_id, lock=True)
     name, rules, droplet_ids, names = _read(connection, account_id, payload, now)
     change(connection, firewall, targets=(droplet_ids, names), name=name, **rules)
 
 
 def add_droplets(connection: Connection, account_id: str, firewall_id: str, payload: Any) -> None:
-    firewall = get(connection, account_id, firewall_id)
+    firewall = get(connection, account_id, firewall_id, lock=True)
     body = Body(payload)
     ids = droplet_id_list(body.list("droplet_ids", required=True), "droplet_ids")
     check_droplets(connection, account_id, ids, "droplet_ids")
@@ -339,7 +341,7 @@ def add_droplets(connection: Connection, account_id: str, firewall_id: str, payl
 def remove_droplets(
     connection: Connection, account_id: str, firewall_id: str, payload: Any
 ) -> None:
-    firewall = get(connection, account_id, firewall_id)
+    firewall = get(connection, account_id, firewall_id, lock=True)
     gone = set(droplet_id_list(Body(payload).list("droplet_ids", required=True), "droplet_ids"))
     droplet_ids, names = current_targets(connection, firewall.id)
     change(connection, firewall, targets=([d for d in droplet_ids if d not in gone], names))
@@ -348,7 +350,7 @@ def remove_droplets(
 def add_tags(
     connection: Connection, account_id: str, firewall_id: str, payload: Any, now: float
 ) -> None:
-    firewall = get(connection, account_id, firewall_id)
+    firewall = get(connection, account_id, firewall_id, lock=True)
     reader = Reader(connection, account_id, now, check=True)
     added = reader.tags(Body(payload).list("tags", required=True), "tags")
     droplet_ids, names = current_targets(connection, firewall.id)
@@ -358,7 +360,7 @@ def add_tags(
 
 
 def remove_tags(connection: Connection, account_id: str, firewall_id: str, payload: Any) -> None:
-    firewall = get(connection, account_id, firewall_id)
+    firewall = get(connection, account_id, firewall_id, lock=True)
     gone = {name.lower() for name in _tag_names(Body(payload).list("tags", required=True), "tags")}
     droplet_ids, names = current_targets(connection, firewall.id)
     change(connection, firewall, targets=(droplet_ids, [n for n in names if n.lower() not in gone]))
@@ -372,7 +374,7 @@ def _rules_given(body: Body) -> None:
 def add_rules(
     connection: Connection, account_id: str, firewall_id: str, payload: Any, now: float
 ) -> None:
-    firewall = get(connection, account_id, firewall_id)
+    firewall = get(connection, account_id, firewall_id, lock=True)
     body = Body(payload)
     _rules_given(body)
     added = Reader(connection, account_id, now, check=True).rules(body)
@@ -387,7 +389,7 @@ def add_rules(
 def remove_rules(
     connection: Connection, account_id: str, firewall_id: str, payload: Any, now: float
 ) -> None:
-    firewall = get(connection, account_id, firewall_id)
+    firewall = get(connection, account_id, firewall_id, lock=True)
     body = Body(payload)
     _rules_given(body)
     removed = Reader(connection, account_id, now, check=False).rules(body)
@@ -399,7 +401,7 @@ def remove_rules(
 
 
 def delete(connection: Connection, account_id: str, firewall_id: str) -> Row[Any]:
-    firewall = get(connection, account_id, firewall_id)
+    firewall = get(connection, account_id, firewall_id, lock=True)
     store.delete(connection, firewall)
     return firewall
 

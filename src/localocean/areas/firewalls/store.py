@@ -80,6 +80,12 @@ _OF_ACCOUNT = firewalls.c.account_id == bindparam("account_id")
 _ORDER = (firewalls.c.created_at, firewalls.c.id)
 _LIST = PagedQuery(select(firewalls).where(_OF_ACCOUNT).order_by(*_ORDER), tally="firewalls")
 _GET = Query(select(firewalls).where(_OF_ACCOUNT, firewalls.c.id == bindparam("firewall_id")))
+# A change reads the firewall's row locked (PostgreSQL): changes to one firewall take turns.
+_GET_LOCKED = Query(
+    select(firewalls)
+    .where(_OF_ACCOUNT, firewalls.c.id == bindparam("firewall_id"))
+    .with_for_update()
+)
 _GET_ANY = Query(select(firewalls).where(firewalls.c.id == bindparam("firewall_id")))
 # The firewalls applying to a droplet: by its id, or by one of its tags.
 _OF_DROPLET = PagedQuery(
@@ -143,8 +149,11 @@ def of_droplet(
     return _OF_DROPLET.fetch(connection, params, page)
 
 
-def get(connection: Connection, account_id: str, firewall_id: str) -> Row[Any] | None:
-    return _GET.first(connection, {"account_id": account_id, "firewall_id": firewall_id})
+def get(
+    connection: Connection, account_id: str, firewall_id: str, *, lock: bool = False
+) -> Row[Any] | None:
+    query = _GET_LOCKED if lock else _GET
+    return query.first(connection, {"account_id": account_id, "firewall_id": firewall_id})
 
 
 def get_any(connection: Connection, firewall_id: str) -> Row[Any] | None:

@@ -434,8 +434,11 @@ def get(connection: Connection, account_id: str, lb_id: str) -> Row[Any]:
 
 
 def changeable(connection: Connection, account_id: str, lb_id: str) -> Row[Any]:
-    """The load balancer, refused (403) while it is still being created, as DigitalOcean does."""
-    found = get(connection, account_id, lb_id)
+    """The load balancer (its row locked until the change commits), refused (403) while it is
+    still being created, as DigitalOcean does."""
+    found = store.get(connection, account_id, lb_id, lock=True)
+    if found is None:
+        raise NotFound()
     if found.status != "active":
         raise Forbidden(BUSY)
     return found

@@ -82,6 +82,12 @@ _FILTERED = {
     for by_names, by_uuids in ((True, False), (False, True), (True, True))
 }
 _GET = Query(select(load_balancers).where(_OF_ACCOUNT, load_balancers.c.id == bindparam("lb_id")))
+# A change reads the row locked (PostgreSQL): changes to one load balancer take turns.
+_GET_LOCKED = Query(
+    select(load_balancers)
+    .where(_OF_ACCOUNT, load_balancers.c.id == bindparam("lb_id"))
+    .with_for_update()
+)
 _GET_ANY = Query(select(load_balancers).where(load_balancers.c.id == bindparam("lb_id")))
 _NAMED = Query(
     select(load_balancers.c.id).where(_OF_ACCOUNT, load_balancers.c.name == bindparam("name"))
@@ -138,8 +144,11 @@ def list_page(
     return _FILTERED[bool(names), bool(uuids)].fetch(connection, params, page)
 
 
-def get(connection: Connection, account_id: str, lb_id: str) -> Row[Any] | None:
-    return _GET.first(connection, {"account_id": account_id, "lb_id": lb_id})
+def get(
+    connection: Connection, account_id: str, lb_id: str, *, lock: bool = False
+) -> Row[Any] | None:
+    query = _GET_LOCKED if lock else _GET
+    return query.first(connection, {"account_id": account_id, "lb_id": lb_id})
 
 
 def get_any(connection: Connection, lb_id: str) -> Row[Any] | None:

@@ -39,7 +39,7 @@ from sqlalchemy import (
 
 from localocean.core import tallies
 from localocean.core.area import ProjectResources
-from localocean.core.db import change_row, savepoint
+from localocean.core.db import Duplicate, change_row, savepoint
 from localocean.core.pagination import Page, PagedQuery
 from localocean.core.query import Query, Write
 from localocean.core.tables import account_id_column, metadata
@@ -288,10 +288,17 @@ def membership(kinds: tuple[ProjectResources, ...]) -> Membership:
     return Membership(kinds)
 
 
-_UNASSIGN = Write(
-    project_resources.delete().where(
-        project_resources.c.account_id == bindparam("account_id"),
-        project_resources.c.urn == bindparam("urn"),
+_ASSIGN = Write(project_resources.insert())
+_REASSIGN = Write(
+    project_resources.update()
+    .where(
+        project_resources.c.account_id == bindparam("of_account"),
+        project_resources.c.urn == bindparam("of_urn"),
+    )
+    .values(
+        kind=bindparam("moved_kind"),
+        project_id=bindparam("moved_to"),
+        assigned_at=bindparam("moved_at"),
     )
 )
 
@@ -306,16 +313,17 @@ def assign(
     """Put the resources ((urn, kind), ...) in the project, wherever they were."""
     if not urns:
         return
-    for urn, _ in urns:
-        _UNASSIGN.run(connection, {"account_id": account_id, "urn": urn})
-    rows = [
-        {
+    for urn, kind in urns:
+        row = {
             "account_id": account_id,
             "urn": urn,
             "kind": kind,
             "project_id": project_id,
             "assigned_at": now,
         }
-        for urn, kind in urns
-    ]
-    connection.execute(project_resources.insert(), rows)
+        try:
+            with savepoint(connection):
+                _ASSIGN.run(connection, row)
+        except Duplicate:  # assigned before (or meanwhile, by another request): moved here
+            moved = {"moved_kind": kind, "moved_to": project_id, "moved_at": now}
+            _REASSIGN.run(connection, {"of_account": account_id, "of_urn": urn, **moved})

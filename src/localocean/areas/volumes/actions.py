@@ -137,7 +137,8 @@ def _start(
     type: str,
     payload: dict[str, Any],
 ) -> Row[Any]:
-    store.change(connection, volume.id, pending=type)
+    if not store.claim(connection, volume.id, type):
+        raise Unprocessable(rules.PENDING)
     action = action_rules.start(
         connection, lifecycle, volume.account_id, type=ACTION_TYPES[type],
         resource_type="volume", resource_id=None, region_slug=volume.region,

@@ -242,6 +242,19 @@ def add(connection: Connection, **values: Any) -> None:
     tallies.add(connection, values["account_id"], VOLUMES)
 
 
+_CLAIM = Write(
+    volumes.update()
+    .where(volumes.c.id == bindparam("volume_id"), volumes.c.pending.is_(None))
+    .values(pending=bindparam("pending"))
+)
+
+
+def claim(connection: Connection, volume_id: str, pending: str) -> bool:
+    """Mark the volume busy with an action, unless one already is (decided by the database:
+    two requests racing, in two processes, cannot both start one)."""
+    return _CLAIM.run(connection, {"volume_id": volume_id, "pending": pending}) == 1
+
+
 def change(connection: Connection, volume_id: str, **values: Any) -> None:
     change_row(connection, volumes, volume_id, values)
 

@@ -131,11 +131,11 @@ def default_for(connection: Connection, account_id: str, region: str, now: float
     }
     try:
         store.add(connection, **values)
-    except Duplicate:
+    except Duplicate as exc:
         # Another request (thread or process) made it first, and has committed: take that one.
         found = store.default_in(connection, account_id, region)
-        if found is None:
-            raise
+        if found is None:  # a VPC of that name, made meanwhile, not the default
+            raise _duplicate(name) from exc
         return found
     return get(connection, account_id, vpc_id)
 
