@@ -95,13 +95,11 @@ def _settled(services: Services, result: Any) -> Any:
 
 def _journals_in(services: Services, then: Callable[[], Any]) -> Any:
     """`then()`, once every process sharing the database has written its journal entries."""
-    assert services.sync is not None
-    if not services.sync.active:
-        return then()
+    sync = services.sync
+    assert sync is not None
 
     async def after_flush() -> Any:
-        assert services.sync is not None
-        await services.sync.flushed()
+        await sync.flushed()
         result = then()
         return await result if inspect.isawaitable(result) else result
 

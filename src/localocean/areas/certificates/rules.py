@@ -211,7 +211,3 @@ def render(certificate: Row[Any]) -> dict[str, Any]:
         "state": certificate.state,
         "type": certificate.type,
     }
-
-
-def render_rows(_connection: Connection, rows: list[Row[Any]]) -> list[dict[str, Any]]:
-    return [render(row) for row in rows]

@@ -77,12 +77,6 @@ def _suffixes(host: str) -> list[str]:
 # Other areas
 
 
-def holds(connection: Connection, account_id: str, name: str) -> bool:
-    """Does the account hold the zone `name`?"""
-    found = domain_name(name)
-    return found is not None and store.get(connection, account_id, found) is not None
-
-
 def zone_of(connection: Connection, account_id: str, host: str) -> str | None:
     """The account's zone that `host` is, or is under (`*.` wildcards included); None if the
     account holds no such zone."""

@@ -68,7 +68,6 @@ domain_records = Table(
 _OF_ACCOUNT = domains.c.account_id == bindparam("account_id")
 _LIST = PagedQuery(select(domains).where(_OF_ACCOUNT).order_by(domains.c.name), tally="domains")
 _GET = Query(select(domains).where(_OF_ACCOUNT, domains.c.name == bindparam("name")))
-_ANY = Query(select(domains.c.account_id).where(domains.c.name == bindparam("name")))
 _HELD_AMONG = Query(
     select(domains.c.name).where(
         _OF_ACCOUNT, domains.c.name.in_(bindparam("names", expanding=True))
@@ -113,12 +112,6 @@ def list_page(connection: Connection, account_id: str, page: Page) -> tuple[list
 
 def get(connection: Connection, account_id: str, name: str) -> Row[Any] | None:
     return _GET.first(connection, {"account_id": account_id, "name": name})
-
-
-def owner(connection: Connection, name: str) -> str | None:
-    """The account holding the zone `name`, whichever it is."""
-    row = _ANY.first(connection, {"name": name})
-    return None if row is None else str(row.account_id)
 
 
 def held_among(connection: Connection, account_id: str, names: list[str]) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row
 
 from localocean.areas.load_balancers import rules, store
-from localocean.core.area import Area, ClusterResources, ProjectResources, SeedSection
+from localocean.core.area import Area, ClusterResources, ProjectResources, SeedSection, Taggable
 from localocean.core.errors import Unprocessable
 from localocean.core.lifecycle import Lifecycle
 from localocean.core.operations import Call, Operations
@@ -126,6 +126,7 @@ AREA = Area(
     transitions={rules.ACTIVATE: _activate},
     durations={rules.ACTIVATE: Durations(1.0, 60.0)},
     vpc_members=(store.in_vpc,),
+    taggables=(Taggable(rules.TAGS, exists=None),),  # kept, not shown (rules.keep_tags)
     project_resources=(
         ProjectResources(rules.URN_KIND, store.load_balancers, "/v2/load_balancers/{}"),
     ),

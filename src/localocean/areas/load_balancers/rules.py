@@ -368,11 +368,7 @@ def _read(
     if lb_type == "GLOBAL" and (droplet_ids or tag):
         raise Unprocessable("a GLOBAL load balancer targets load balancers, not droplets")
     check_droplets(connection, account_id, droplet_ids, region)
-    # DigitalOcean takes tags the spec leaves out: the CCM's `k8s:<cluster-id>` makes the load
-    # balancer one of its cluster's associated resources. Kept, not shown.
-    given_tags = tags.names_in(body)
-    if given_tags is None and current is not None:
-        given_tags = current.settings.get("tags")
+    tags.names_in(body)  # checked here; kept by `keep_tags` once the load balancer is stored
     idle = body.int("http_idle_timeout_seconds", minimum=30, maximum=600)
     vpc_id = body.str("vpc_uuid") or None
     if lb_type == "GLOBAL":
@@ -404,8 +400,6 @@ def _read(
         "tls_cipher_policy": _enum(body, "tls_cipher_policy", CIPHER_POLICIES, "DEFAULT"),
         **_global_settings(connection, account_id, body, lb_type),
     }
-    if given_tags:
-        settings["tags"] = given_tags
     if tag:
         tag = tags.ensure(connection, account_id, tag, now).name
     return {
@@ -444,6 +438,20 @@ def changeable(connection: Connection, account_id: str, lb_id: str) -> Row[Any]:
     return found
 
 
+TAGS = "load_balancer"  # the tags resource type
+
+
+def keep_tags(
+    connection: Connection, account_id: str, lb_id: str, payload: Any, now: float
+) -> None:
+    """DigitalOcean takes `tags` on a load balancer though the spec leaves them out (and shows
+    none): the CCM's `k8s:<cluster-id>` makes it one of its cluster's associated resources. A
+    PUT without `tags` keeps them."""
+    names = tags.names_in(Body(payload))
+    if names is not None:
+        tags.replace(connection, account_id, TAGS, lb_id, names, now)
+
+
 def urn(lb_id: str) -> str:
     return f"do:{URN_KIND}:{lb_id}"
 
@@ -455,6 +463,7 @@ def create(connection: Connection, account_id: str, payload: Any, now: float) ->
         connection, id=lb_id, account_id=account_id, status="new", ip="", ipv6=None,
         created_at=now, **values,
     )  # fmt: skip
+    keep_tags(connection, account_id, lb_id, payload, now)
     project_id = _project_id(Body(payload))
     projects.place(connection, account_id, urn(lb_id), URN_KIND, project_id, now)
     return get(connection, account_id, lb_id)
@@ -466,6 +475,7 @@ def update(
     current = changeable(connection, account_id, lb_id)
     values = _read(connection, account_id, payload, now, current)
     store.change(connection, current.id, **values)
+    keep_tags(connection, account_id, current.id, payload, now)
     project_id = _project_id(Body(payload))
     if project_id:
         projects.place(connection, account_id, urn(current.id), URN_KIND, project_id, now)
@@ -539,20 +549,25 @@ def remove_forwarding_rules(
 
 def delete(connection: Connection, account_id: str, lb_id: str) -> Row[Any]:
     lb = get(connection, account_id, lb_id)
-    store.delete(connection, lb)
+    remove(connection, lb)
     return lb
 
 
 def tagged(connection: Connection, account_id: str, tag: str) -> list[tuple[str, str]]:
     """(id, name) of the account's load balancers created or updated with this tag."""
-    return store.tagged(connection, account_id, tag)
+    return store.names(connection, tags.carrying(connection, account_id, tag, TAGS))
+
+
+def remove(connection: Connection, lb: Row[Any]) -> None:
+    tags.untag(connection, TAGS, [lb.id])
+    store.delete(connection, lb)
 
 
 def destroy(connection: Connection, account_id: str, lb_id: str) -> None:
     """Destroyed with its cluster (its activation, if pending, then finds nothing to do)."""
     lb = store.get(connection, account_id, lb_id)
     if lb is not None:
-        store.delete(connection, lb)
+        remove(connection, lb)
 
 
 def purge_cache(connection: Connection, account_id: str, lb_id: str) -> None:

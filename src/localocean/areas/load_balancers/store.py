@@ -221,22 +221,19 @@ def uses_certificate(connection: Connection, account_id: str, certificate_id: st
     return False
 
 
-_TAGS_OF_ACCOUNT = Query(
-    select(load_balancers.c.id, load_balancers.c.name, load_balancers.c.settings)
-    .where(_OF_ACCOUNT)
-    .order_by(load_balancers.c.created_at, load_balancers.c.id)
+_NAMES_OF = Query(
+    select(load_balancers.c.id, load_balancers.c.name).where(
+        load_balancers.c.id.in_(bindparam("ids", expanding=True))
+    )
 )
 
 
-def tagged(connection: Connection, account_id: str, tag: str) -> list[tuple[str, str]]:
-    """(id, name) of the account's load balancers carrying the tag (kept in their settings; an
-    account has few load balancers)."""
-    key = tag.lower()
-    return [
-        (row.id, row.name)
-        for row in _TAGS_OF_ACCOUNT.all(connection, {"account_id": account_id})
-        if key in (name.lower() for name in row.settings.get("tags", ()))
-    ]
+def names(connection: Connection, ids: list[str]) -> list[tuple[str, str]]:
+    """(id, name) of these load balancers, in the order given."""
+    if not ids:
+        return []
+    found = {row.id: row.name for row in _NAMES_OF.all(connection, {"ids": ids})}
+    return [(id_, found[id_]) for id_ in ids if id_ in found]
 
 
 def add(connection: Connection, **values: Any) -> None:
