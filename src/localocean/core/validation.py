@@ -22,6 +22,16 @@ def integer_id(text: str) -> int | None:
     return int(text)
 
 
+def numeric_id(value: Any) -> int | None:
+    """A 64-bit resource id (a droplet's) given in a body as a JSON integer or, as some clients
+    send it, a string of digits; None if `value` is not one."""
+    if isinstance(value, str):
+        value = integer_id(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        return None
+    return value
+
+
 class Body:
     # The readers are named after the JSON types they return (`body.str(...)`), so inside the
     # class those names are the methods: annotations spell the types `builtins.str` etc.

@@ -16,7 +16,7 @@ from localocean.areas.load_balancers import store as lb_store
 from localocean.core import tags
 from localocean.core.clock import rfc3339
 from localocean.core.errors import NotFound, Unprocessable
-from localocean.core.validation import Body
+from localocean.core.validation import Body, numeric_id
 
 NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9.\-]+")
 NAME_HINT = (
@@ -90,11 +90,10 @@ def droplet_id_list(values: Any, where: str) -> list[int]:
         raise Unprocessable(f"{where} must be an array")
     ids: list[int] = []
     for value in values:
-        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        number = numeric_id(value)
+        if number is None:
             raise Unprocessable(f"{where} must be an array of droplet ids")
-        ids.append(value)
+        ids.append(number)
     return list(dict.fromkeys(ids))
 
 

@@ -24,7 +24,7 @@ from localocean.core import tags
 from localocean.core.clock import rfc3339
 from localocean.core.db import next_id
 from localocean.core.errors import Forbidden, NotFound, Unprocessable
-from localocean.core.validation import Body
+from localocean.core.validation import Body, numeric_id
 
 NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9.\-]*")
 NAME_HINT = "may only contain alphanumeric characters, dashes, and periods"
@@ -218,9 +218,10 @@ def _droplet_ids(body: Body) -> list[int]:
     given = body.list("droplet_ids") or []
     ids: list[int] = []
     for value in given:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        number = None if isinstance(value, str) else numeric_id(value)  # numbers only here
+        if number is None:
             raise Unprocessable("droplet_ids must be an array of droplet ids")
-        ids.append(value)
+        ids.append(number)
     return list(dict.fromkeys(ids))
 
 

@@ -26,7 +26,7 @@ from localocean.core.clock import rfc3339
 from localocean.core.db import Duplicate, next_id
 from localocean.core.errors import NotFound, Unprocessable
 from localocean.core.lifecycle import Lifecycle
-from localocean.core.validation import Body, integer_id
+from localocean.core.validation import Body, numeric_id
 
 ACT = "reserved_ip.action"
 V4, V6 = 4, 6
@@ -147,12 +147,8 @@ def _droplet_id(body: Body, *, required: bool) -> int | None:
         if required:
             raise Unprocessable("droplet_id is required")
         return None
-    number = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str):
-        number = integer_id(value.strip())
-    if number is None or not 0 < number < 2**63:
+    number = numeric_id(value.strip() if isinstance(value, str) else value)
+    if number is None:
         raise Unprocessable("droplet_id must be the integer id of a droplet")
     return number
 

@@ -18,7 +18,7 @@ from localocean.areas.droplets import store as droplets
 from localocean.areas.volumes import rules, store
 from localocean.core.errors import NotFound, Unprocessable
 from localocean.core.lifecycle import Lifecycle
-from localocean.core.validation import Body, integer_id
+from localocean.core.validation import Body, numeric_id
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +39,10 @@ def _type(body: Body, allowed: tuple[str, ...]) -> str:
 
 
 def _droplet_id(body: Body) -> int:
-    value = body.data.get("droplet_id")
-    if isinstance(value, str):  # some clients send it as a string of digits
-        value = integer_id(value)
-    if value is None and not body.has("droplet_id"):
+    if not body.has("droplet_id"):
         raise Unprocessable("droplet_id is required")
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+    value = numeric_id(body.data["droplet_id"])
+    if value is None:
         raise Unprocessable("droplet_id must be a Droplet's id")
     return value
 
