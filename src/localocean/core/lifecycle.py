@@ -126,10 +126,14 @@ class Lifecycle:
         delay: float | None = None,
         *,
         account_id: str | None = None,
+        since: float | None = None,
     ) -> int:
+        """Schedule `kind` to move the resource to `target` after `delay` (the timing profile's
+        when None), counted from `since`: the time the caller stamped on the resource, so an
+        instant transition completes at that very second rather than a tick later."""
         if kind not in self.handlers:
             raise ValueError(f"no handler for transition kind {kind!r}")
-        now = self.clock.now()
+        now = self.clock.now() if since is None else since
         due_at = now + (self.timing.delay(kind) if delay is None else delay)
         transition_id = _SCHEDULE.returned(
             connection,

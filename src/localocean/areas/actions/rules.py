@@ -31,12 +31,13 @@ def start(
     delay: float | None = None,
 ) -> Row[Any]:
     """Record a new in-progress action and schedule its completion (by `completion`'s handler)."""
+    started_at = lifecycle.clock.now()
     action = store.add(
         connection,
         account_id=account_id,
         status="in-progress",
         type=type,
-        started_at=lifecycle.clock.now(),
+        started_at=started_at,
         completed_at=None,
         resource_id=resource_id,
         resource_type=resource_type,
@@ -44,7 +45,7 @@ def start(
     )
     lifecycle.schedule(
         connection, completion, "action", action.id, "completed", payload, delay,
-        account_id=account_id,
+        account_id=account_id, since=started_at,
     )  # fmt: skip
     return action
 
