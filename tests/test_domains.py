@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.conftest import new_token
-from tests.support.ansible import run_module
+from tests.support.ansible import run_module, run_play
 from tests.test_conventions import assert_error
 
 NS = ["ns1.digitalocean.com", "ns2.digitalocean.com", "ns3.digitalocean.com"]
@@ -519,6 +519,31 @@ def test_ansible_domain_and_records(proxied, tmp_path: Path) -> None:
     assert removed["changed"] is True, removed
     gone = run_module("digital_ocean_domain", {"name": name, "state": "absent"}, token, tmp_path)
     assert gone["changed"] is False
+
+
+def test_ansible_playbook_domain_then_record(proxied, tmp_path: Path) -> None:
+    """The same modules under the real engine: `ansible-playbook`, a task using what an
+    earlier task registered."""
+    _server, exported, _ = proxied
+    token = exported["DIGITALOCEAN_ACCESS_TOKEN"]
+    name = zone()
+    domain = {"name": name, "ip": "192.0.2.40", "oauth_token": token}
+    record = {"domain": "{{ made.domain.name }}", "type": "CNAME", "name": "docs",
+              "data": "www.example.org", "oauth_token": token}  # fmt: skip
+    made, cname, again = run_play(
+        [
+            {"community.digitalocean.digital_ocean_domain": domain, "register": "made"},
+            {"community.digitalocean.digital_ocean_domain_record": record},
+            {"community.digitalocean.digital_ocean_domain_record": record},
+        ],
+        tmp_path,
+    )
+    assert made["changed"] is True and made["domain"]["name"] == name, made
+    assert cname["changed"] is True and cname["result"]["data"] == "www.example.org", cname
+    assert again["changed"] is False, again
+    with _api(exported) as api:
+        listed = api.get(f"/domains/{name}/records", params={"type": "CNAME"}).json()
+        assert [r["name"] for r in listed["domain_records"]] == ["docs"]
 
 
 def test_seeded_domains_survive_export_reset_and_import(start_server, clients, tmp_path) -> None:

@@ -623,10 +623,13 @@ def test_seeded_volumes_survive_export_reset_and_import(start_server, clients, t
         assert message.startswith("accounts[0].volumes[0]")
 
 
-def test_ansible_block_storage(proxied, clients, tmp_path) -> None:
+def test_ansible_block_storage(backend, proxied, clients, tmp_path) -> None:
     """community.digitalocean.digital_ocean_block_storage, run for real: create (and again),
     resize, attach (and again), detach (and again), delete (and again)."""
     from tests.support.ansible import run_module
+
+    if backend.name != "sqlite":
+        pytest.skip("the module sleeps 10 s before each look at an action, whatever the backend")
 
     server, _env, _data = proxied
     token = new_token()
