@@ -87,6 +87,28 @@ def test_plain_https_and_proxy_on_one_port(proxied) -> None:
     assert localocean("ca", "--data-dir", str(data_dir)).strip() == exported["NODE_EXTRA_CA_CERTS"]
 
 
+def test_stops_at_once_while_clients_keep_tls_connections_idle(proxied) -> None:
+    """Clients keep connections in their pools and never close them: a stop must not wait for
+    them (asyncio waits 30 s for a TLS peer's goodbye), nor need a kill."""
+    server, exported, _ = proxied
+    headers = {"Authorization": "Bearer dop_v1_idle"}
+    ca = ssl.create_default_context(cafile=exported["SSL_CERT_FILE"])
+    https_url = server.url.replace("http://", "https://")
+    with (
+        httpx.Client(base_url=https_url, headers=headers, verify=ca, trust_env=False) as direct,
+        httpx.Client(
+            base_url="https://api.digitalocean.com",
+            headers=headers,
+            verify=ca,
+            proxy=server.url,
+            trust_env=False,
+        ) as tunneled,
+    ):
+        assert direct.get("/v2/regions").status_code == 200
+        assert tunneled.get("/v2/regions").status_code == 200
+        assert server.stop(timeout=10) == 0, "a clean exit, not a kill after 10 s"
+
+
 def _raw(server_url: str, request: bytes) -> bytes:
     host, port = server_url.removeprefix("http://").rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=10) as sock:

@@ -29,6 +29,7 @@ log = logging.getLogger("localocean.listener")
 
 PEEK_LIMIT = 8192
 HANDSHAKE_TIMEOUT = 10.0
+SHUTDOWN_TIMEOUT = 0.5
 TLS_RECORD = 0x16
 
 
@@ -109,6 +110,10 @@ class Listener:
             connection,
             ssl=self.tls_context() if tls else None,
             ssl_handshake_timeout=HANDSHAKE_TIMEOUT if tls else None,
+            # Closing a TLS connection waits for the client's close_notify, which a client
+            # keeping the connection idle in its pool does not send: without a bound, stopping
+            # the server while such a client lives takes asyncio's default 30 s.
+            ssl_shutdown_timeout=SHUTDOWN_TIMEOUT if tls else None,
         )
 
     def _tunnelled(self) -> asyncio.Protocol:
