@@ -172,6 +172,33 @@ def test_a_vpc_with_a_load_balancer_is_in_use(http) -> None:
     assert vpc["default"]
 
 
+def test_droplets_and_load_balancers_never_share_an_address(http) -> None:
+    tiny = http.post("/v2/vpcs", json={"name": "tiny-lb", "region": "nyc3",
+                                       "ip_range": "10.31.0.0/28"}).json()["vpc"]  # fmt: skip
+    first = create(http, name="first", network="INTERNAL", vpc_uuid=tiny["id"])
+    first = http.get(f"/v2/load_balancers/{first['id']}").json()["load_balancer"]
+    assert first["status"] == "active"
+    # 13 addresses (.0 network, .1 gateway, .15 broadcast): 12 left for droplets, 10 a request
+    for names in ([f"n{i}" for i in range(10)], ["n10", "n11"]):
+        body = {"names": names, "region": "nyc3", "size": SMALL, "image": UBUNTU,
+                "vpc_uuid": tiny["id"]}  # fmt: skip
+        assert http.post("/v2/droplets", json=body).status_code == 202
+    droplets = [d for d in http.get("/v2/droplets").json()["droplets"]
+                if d["vpc_uuid"] == tiny["id"]]  # fmt: skip
+    addresses = {n["ip_address"] for d in droplets for n in d["networks"]["v4"]
+                 if n["type"] == "private"}  # fmt: skip
+    assert len(addresses) == 12 and first["ip"] not in addresses
+    assert ipaddress.ip_address(first["ip"]) in ipaddress.ip_network(tiny["ip_range"])
+    one_more = {"name": "n12", "region": "nyc3", "size": SMALL, "image": UBUNTU,
+                "vpc_uuid": tiny["id"]}  # fmt: skip
+    message = assert_error(http.post("/v2/droplets", json=one_more), 422,
+                           "unprocessable_entity")["message"]  # fmt: skip
+    assert "no free address" in message
+    full = create(http, name="full", network="INTERNAL", vpc_uuid=tiny["id"])
+    full = http.get(f"/v2/load_balancers/{full['id']}").json()["load_balancer"]
+    assert full["status"] == "errored" and not full["ip"], "no address left for it"
+
+
 def test_internal_dualstack_global_and_cache(http) -> None:
     internal = create(http, name="inside", network="INTERNAL")
     internal = http.get(f"/v2/load_balancers/{internal['id']}").json()["load_balancer"]

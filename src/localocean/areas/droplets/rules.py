@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Row
@@ -290,7 +291,7 @@ def _free_address(
     network: ipaddress.IPv4Network,
     counter: str,
     block: int,
-    taken: Any,
+    taken: Callable[[str], bool],
 ) -> str | None:
     """The next address of `network` after the last one given that no droplet holds,
     round-robin (a deleted droplet's address comes back after the others): in each block of
@@ -307,22 +308,31 @@ def _free_address(
     return None
 
 
+def _load_balancer_holds(connection: Connection, address: str) -> bool:
+    from localocean.areas.load_balancers import store as load_balancers  # an area after this one
+
+    return load_balancers.ip_taken(connection, address)
+
+
 def public_address(connection: Connection, public_range: str) -> str:
+    """A public address no droplet and no load balancer holds (both take them from here)."""
     network = ipaddress.IPv4Network(public_range)
     block = min(2 ** (32 - PUBLIC_PREFIX), network.num_addresses)
     address = _free_address(
-        connection, network, "public_ipv4", block, lambda a: store.public_taken(connection, a)
-    )
+        connection, network, "public_ipv4", block,
+        lambda a: store.public_taken(connection, a) or _load_balancer_holds(connection, a),
+    )  # fmt: skip
     if address is None:
         raise Unprocessable("LocalOcean's public address range is used up (--public-ip-range)")
     return address
 
 
 def private_address(connection: Connection, vpc: Row[Any]) -> tuple[str, str]:
+    """An address of the VPC no droplet and no (internal) load balancer holds."""
     network = ipaddress.IPv4Network(vpc.ip_range)
     address = _free_address(
         connection, network, f"vpc:{vpc.id}", network.num_addresses,
-        lambda a: store.private_taken(connection, vpc.id, a),
+        lambda a: store.private_taken(connection, vpc.id, a) or _load_balancer_holds(connection, a),
     )  # fmt: skip
     if address is None:
         raise Unprocessable(f"VPC {vpc.id} has no free address left")

@@ -100,7 +100,10 @@ def _activate(
 ) -> None:
     lb = store.get_any(connection, transition.resource_id)
     if lb is not None and lb.status == "new":
-        rules.activate(connection, lb, lifecycle.settings.public_ipv4_range)
+        try:
+            rules.activate(connection, lb, lifecycle.settings.public_ipv4_range)
+        except Unprocessable:  # no address left for it
+            store.change(connection, lb.id, status="errored")
 
 
 def _seed(context: SeedContext, entry: Any) -> int:

@@ -580,30 +580,15 @@ def purge_cache(connection: Connection, account_id: str, lb_id: str) -> None:
 # Coming up
 
 
-def public_address(connection: Connection, public_range: str) -> str:
-    """A public address no droplet and no load balancer holds, from the droplets' range and
-    its round-robin counter."""
-    while True:
-        address = droplet_rules.public_address(connection, public_range)
-        if not store.ip_taken(connection, address):
-            return address
-
-
-def private_address(connection: Connection, vpc: Row[Any]) -> str:
-    while True:
-        address, _netmask = droplet_rules.private_address(connection, vpc)
-        if not store.ip_taken(connection, address):
-            return address
-
-
 def activate(connection: Connection, lb: Row[Any], public_range: str) -> None:
     """The load balancer is up: it has its address (a private one for an INTERNAL one)."""
+
     if lb.network == "INTERNAL":
         vpc = vpc_store.get(connection, lb.account_id, lb.vpc_uuid)
         assert vpc is not None, "a VPC with a load balancer in it stays"
-        ip = private_address(connection, vpc)
+        ip, _netmask = droplet_rules.private_address(connection, vpc)
     else:
-        ip = public_address(connection, public_range)
+        ip = droplet_rules.public_address(connection, public_range)
     ipv6 = None
     if lb.network_stack == "DUALSTACK" and lb.network == "EXTERNAL":
         ipv6 = str(IPV6_NETWORK.network_address + next_id(connection, "load_balancer_ipv6", 0))
