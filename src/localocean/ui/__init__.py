@@ -209,7 +209,7 @@ def events(call: Call) -> Stream:
         last: Any = None
         yield b"retry: 1000\n\n"
         while loop.time() < ends and not services.stopping:
-            current = fingerprint(services)
+            current = fingerprint(services, fresh_for=EVENT_SECONDS * 0.8)
             if current != last:
                 last = current
                 yield b"data: " + orjson.dumps(_clock(services)) + b"\n\n"

@@ -4,6 +4,7 @@ fingerprint of everything that can change (the event stream)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -399,12 +400,24 @@ def _fingerprint_statement(shared_journal: bool) -> Any:
 _FINGERPRINT = {shared: _fingerprint_statement(shared) for shared in (False, True)}
 
 
-def fingerprint(services: Services) -> tuple[Any, ...]:
+# The newest fingerprint read (the services it is of, when, what): every open tab's stream
+# shares it rather than reading the database itself.
+_latest: tuple[Services, float, tuple[Any, ...]] | None = None
+
+
+def fingerprint(services: Services, fresh_for: float) -> tuple[Any, ...]:
     """Changes whenever anything the dashboard shows may have: resources (tallies, scheduled
     transitions, counters), the clock, fault rules, Kubernetes objects, the journal (this
-    process's, or on PostgreSQL the one every process writes four times a second)."""
+    process's, or on PostgreSQL the one every process writes four times a second). One read
+    younger than `fresh_for` seconds is reused."""
+    global _latest
+    now = time.monotonic()
+    if _latest is not None and _latest[0] is services and now - _latest[1] < fresh_for:
+        return _latest[2]
     with services.db.transaction() as connection:
         row = connection.execute(_FINGERPRINT[services.journal.shared]).first()
     entries = services.journal.entries
     last = entries[-1]["request_id"] if entries else None
-    return (*(row or ()), len(entries), last, services.timing.profile)
+    value = (*(row or ()), len(entries), last, services.timing.profile)
+    _latest = (services, now, value)
+    return value
