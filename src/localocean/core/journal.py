@@ -102,8 +102,12 @@ class Journal:
         path: str | None,
         limit: int | None,
         connection: Connection | None = None,
+        *,
+        request_id: str | None = None,
+        bodies: bool = True,
     ) -> list[dict]:
-        """Entries, oldest first; from the database when shared (`connection` given)."""
+        """Entries, oldest first; from the database when shared (`connection` given). Bodies
+        are decoded only for the entries returned, and only if asked for."""
         entries: Iterable[dict[str, Any]] = self.entries
         if self.shared:
             assert connection is not None
@@ -126,16 +130,18 @@ class Journal:
             for entry in entries
             if (not method or entry["method"] == method.upper())
             and (not path or fnmatchcase(entry["path"], path))
+            and (not request_id or entry["request_id"] == request_id)
         ]
-        return [self._render(entry) for entry in (found[-limit:] if limit else found)]
+        return [self._render(entry, bodies) for entry in (found[-limit:] if limit else found)]
 
-    def _render(self, entry: dict[str, Any]) -> dict[str, Any]:
-        return {
-            **entry,
-            "time": self.render_time(entry["time"]),
-            "request_body": body_value(entry["request_body"]),
-            "response_body": body_value(entry["response_body"]),
-        }
+    def _render(self, entry: dict[str, Any], bodies: bool) -> dict[str, Any]:
+        rendered = {**entry, "time": self.render_time(entry["time"])}
+        if bodies:
+            rendered["request_body"] = body_value(entry["request_body"])
+            rendered["response_body"] = body_value(entry["response_body"])
+        else:
+            del rendered["request_body"], rendered["response_body"]
+        return rendered
 
     def clear(self, connection: Connection | None = None) -> None:
         self.entries.clear()

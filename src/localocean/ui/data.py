@@ -346,7 +346,7 @@ def journal(call: Call) -> dict[str, Any]:
         raise Unprocessable("status is a code (404) or a class (4xx)")
     with services.db.transaction() as connection:
         entries = services.journal.query(
-            query.get("method") or None, query.get("path") or None, None, connection
+            query.get("method") or None, query.get("path") or None, None, connection, bodies=False
         )
         slugs = _slugs(connection, {entry["account"] for entry in entries if entry["account"]})
     rows = []
@@ -370,11 +370,10 @@ def journal(call: Call) -> dict[str, Any]:
 
 def journal_entry(services: Services, request_id: str) -> dict[str, Any]:
     with services.db.transaction() as connection:
-        entries = services.journal.query(None, None, None, connection)
-    for entry in entries:
-        if entry["request_id"] == request_id:
-            return {"request": entry}
-    raise NotFound(f"no request {request_id} in the journal")
+        found = services.journal.query(None, None, None, connection, request_id=request_id)
+    if not found:
+        raise NotFound(f"no request {request_id} in the journal")
+    return {"request": found[-1]}
 
 
 def _fingerprint_statement(shared_journal: bool) -> Any:
