@@ -31,6 +31,7 @@ from localocean.areas.volumes import store as volume_store
 from localocean.core import tags as tagging
 from localocean.core import tallies
 from localocean.core.db import change_row, next_id
+from localocean.core.errors import Unprocessable
 from localocean.core.pagination import PagedQuery
 from localocean.core.query import Query, Write
 from localocean.core.tables import Json, account_id_column, metadata, tagged_resources, tags
@@ -151,6 +152,17 @@ _DESTROYED = Query(
         droplet_destroys.c.droplet_id == bindparam("droplet_id"),
     )
 )
+
+
+def seeded(connection: Connection, account_id: str, name: str) -> Row[Any]:
+    """The account's one droplet of this name (matched without regard to case): seeds name
+    droplets where requests give ids."""
+    found, _total = list_page(connection, account_id, 0, 2, name=name)
+    if not found:
+        raise Unprocessable(f"no droplet named {name!r} was seeded for this account")
+    if len(found) > 1:
+        raise Unprocessable(f"more than one droplet named {name!r} was seeded for this account")
+    return found[0]
 
 
 def list_page(

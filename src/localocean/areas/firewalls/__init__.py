@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, Row
 
 from localocean.areas.droplets import rules as droplet_rules
+from localocean.areas.droplets import store as droplet_store
 from localocean.areas.firewalls import rules, store
-from localocean.areas.load_balancers import store as lb_store
 from localocean.core import tags
 from localocean.core.area import Area, SeedSection
 from localocean.core.errors import Unprocessable
@@ -141,7 +141,7 @@ def _seed(context: SeedContext, entry: Any) -> int:
             raise Unprocessable("droplets must be a list of droplet names")
         payload["droplet_ids"] = [
             *(payload.get("droplet_ids") or []),
-            *(lb_store.droplet_named(context.connection, context.account_id, n) for n in names),
+            *(droplet_store.seeded(context.connection, context.account_id, n).id for n in names),
         ]
     firewall_id = rules.create(context.connection, context.account_id, payload, context.now)
     rules.applied(context.connection, firewall_id)

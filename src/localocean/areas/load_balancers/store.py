@@ -23,7 +23,6 @@ from sqlalchemy import (
 from localocean.areas.droplets.store import droplets
 from localocean.core import tallies
 from localocean.core.db import change_row
-from localocean.core.errors import Unprocessable
 from localocean.core.pagination import Page, PagedQuery
 from localocean.core.query import Query, Write
 from localocean.core.tables import Json, account_id_column, metadata, tagged_resources, tags
@@ -121,12 +120,6 @@ _TAGGED = Query(
     )
     .order_by(droplets.c.id)
 )
-_DROPLET_NAMED = Query(
-    select(droplets.c.id)
-    .where(droplets.c.account_id == bindparam("account_id"), droplets.c.name == bindparam("name"))
-    .order_by(droplets.c.id)
-    .limit(1)
-)
 _DROPLETS = Query(
     select(droplets.c.id, droplets.c.region).where(
         droplets.c.account_id == bindparam("account_id"),
@@ -183,14 +176,6 @@ def droplet_regions(
         return {}
     params = {"account_id": account_id, "droplet_ids": droplet_ids}
     return {row.id: row.region for row in _DROPLETS.all(connection, params)}
-
-
-def droplet_named(connection: Connection, account_id: str, name: str) -> int:
-    """The account's (first) droplet of this name: seeds name droplets rather than ids."""
-    found = _DROPLET_NAMED.first(connection, {"account_id": account_id, "name": name})
-    if found is None:
-        raise Unprocessable(f"droplets: no droplet named {name!r} was seeded for this account")
-    return int(found.id)
 
 
 def tagged_droplets(

@@ -154,14 +154,7 @@ def _seed(context: SeedContext, entry: Any) -> int:
     droplet_name = body.str("droplet")
     droplet = None
     if droplet_name is not None:
-        found, _total = droplet_store.list_page(
-            context.connection, context.account_id, 0, 1, name=droplet_name
-        )
-        if not found:
-            raise Unprocessable(
-                f"droplet {droplet_name!r} is not a droplet seeded for this account"
-            )
-        droplet = found[0]
+        droplet = droplet_store.seeded(context.connection, context.account_id, droplet_name)
     region = body.str("region") or (droplet.region if droplet is not None else None)
     if ipv6:
         row = rules.create_v6(

@@ -158,12 +158,7 @@ def _seed(context: SeedContext, entry: Any) -> int:
     for name in snapshots:
         rules.create_snapshot(context.connection, volume, {"name": name}, context.now)
     if droplet_name is not None:
-        found, _total = droplet_store.list_page(
-            context.connection, context.account_id, 0, 2, name=droplet_name
-        )
-        if len(found) != 1:
-            raise Unprocessable(f"droplet {droplet_name!r} is not one droplet seeded above")
-        droplet = found[0]
+        droplet = droplet_store.seeded(context.connection, context.account_id, droplet_name)
         checked = rules.for_new_droplet(
             context.connection, context.account_id, [volume.id], droplet.region, 1
         )
