@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -333,3 +334,64 @@ def test_first_droplets_in_a_region_at_once_share_one_default_vpc(
     assert [(vpc["name"], vpc["default"]) for vpc in vpcs] == [("default-ams3", True)]
     droplets = httpx.get(f"{servers[0].url}/v2/droplets", headers=headers).json()["droplets"]
     assert {droplet["vpc_uuid"] for droplet in droplets} == {vpcs[0]["id"]}
+
+
+def test_concurrent_changes_to_one_resource_through_two_processes(
+    start_server, shared_database
+) -> None:
+    """Requests changing one load balancer, one firewall or one volume at once, on both
+    processes: the lists of droplets lose no addition, and one volume starts one action."""
+    database, _ = shared_database
+    servers = tuple(start_server("--timing", "instant", database=database) for _ in range(2))
+    headers = {"Authorization": f"Bearer {new_token()}"}
+    rule = {"entry_protocol": "http", "entry_port": 80, "target_protocol": "http",
+            "target_port": 80}  # fmt: skip
+    with httpx.Client(base_url=servers[0].url, headers=headers) as http:
+        made = http.post("/v2/droplets", json={"names": [f"d{i}" for i in range(8)],
+                         "region": "nyc1", "size": "s-1vcpu-1gb",
+                         "image": "ubuntu-24-04-x64"})  # fmt: skip
+        droplet_ids = [droplet["id"] for droplet in made.json()["droplets"]]
+        lb = http.post("/v2/load_balancers", json={"name": "lb", "region": "nyc1",
+                       "forwarding_rules": [rule]}).json()["load_balancer"]  # fmt: skip
+        firewall = http.post("/v2/firewalls", json={"name": "fw", "inbound_rules": [
+            {"protocol": "tcp", "ports": "22", "sources": {"addresses": ["0.0.0.0/0"]}}
+        ]}).json()["firewall"]  # fmt: skip
+        volume = http.post("/v2/volumes", json={"name": "vol", "region": "nyc1",
+                           "size_gigabytes": 10}).json()["volume"]  # fmt: skip
+        assert http.get(f"/v2/load_balancers/{lb['id']}").json()["load_balancer"]["status"] == (
+            "active"
+        )
+
+    def at_once(path: str, body_for: Callable[[int], dict]) -> list[httpx.Response]:
+        """Eight requests at once, alternating between the processes; the n-th names d<n>."""
+
+        def send(n: int) -> httpx.Response:
+            url = servers[n % 2].url + path
+            return httpx.post(url, json=body_for(droplet_ids[n]), headers=headers)
+
+        with ThreadPoolExecutor(8) as pool:
+            return list(pool.map(send, range(8)))
+
+    to_lb = at_once(f"/v2/load_balancers/{lb['id']}/droplets", lambda d: {"droplet_ids": [d]})
+    assert {answer.status_code for answer in to_lb} == {204}
+    to_firewall = at_once(f"/v2/firewalls/{firewall['id']}/droplets",
+                          lambda d: {"droplet_ids": [d]})  # fmt: skip
+    assert {answer.status_code for answer in to_firewall} == {204}
+    attaches = at_once(f"/v2/volumes/{volume['id']}/actions",
+                       lambda d: {"type": "attach", "region": "nyc1", "droplet_id": d})  # fmt: skip
+    with httpx.Client(base_url=servers[1].url, headers=headers) as http:
+        balanced = http.get(f"/v2/load_balancers/{lb['id']}").json()["load_balancer"]
+        assert sorted(balanced["droplet_ids"]) == sorted(droplet_ids)
+        guarded = http.get(f"/v2/firewalls/{firewall['id']}").json()["firewall"]
+        assert sorted(guarded["droplet_ids"]) == sorted(droplet_ids)
+        deadline = time.monotonic() + 10
+        while guarded["status"] != "succeeded":  # the last change's transition, applied once
+            assert time.monotonic() < deadline, guarded
+            time.sleep(0.1)
+            guarded = http.get(f"/v2/firewalls/{firewall['id']}").json()["firewall"]
+        assert guarded["pending_changes"] == []
+        accepted = [n for n, answer in enumerate(attaches) if answer.status_code == 202]
+        assert len(accepted) == 1, [answer.text for answer in attaches]
+        assert {answer.status_code for answer in attaches} <= {202, 422}
+        attached = http.get(f"/v2/volumes/{volume['id']}").json()["volume"]["droplet_ids"]
+        assert attached == [droplet_ids[accepted[0]]]

@@ -28,13 +28,14 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
+    select,
     text,
     update,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 
-from localocean.core.query import READING, Write, execute
+from localocean.core.query import READING, Query, Write, execute
 from localocean.core.tables import counters
 
 log = logging.getLogger(__name__)
@@ -211,6 +212,21 @@ class Database:
         for action in connection.info.pop(AFTER_COMMIT, ()):
             action()
 
+    def atomically(self, work: Callable[[Connection], T], attempts: int = 5) -> T:
+        """`work` in one transaction, run again from its start when PostgreSQL aborted it to
+        break a deadlock or a serialization conflict with another transaction (as such a
+        transaction must be): the loser of two requests locking the same rows in different
+        orders then waits its turn instead of failing."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.transaction() as connection:
+                    return work(connection)
+            except OperationalError as exc:
+                if attempt == attempts or not conflicted(exc):
+                    raise
+                log.info("transaction aborted by a conflict, run again (%d): %s", attempt, exc)
+        raise AssertionError("unreachable")
+
     def ping(self) -> None:
         """One round trip to the database (raises if it cannot be reached)."""
         with self.transaction() as connection:
@@ -325,6 +341,16 @@ def next_id(connection: Connection, name: str, start: int) -> int:
     return int(value)
 
 
+def conflicted(exc: BaseException) -> bool:
+    """PostgreSQL aborted the statement for a deadlock, a serialization conflict or a row
+    another transaction holds: running the transaction again can succeed."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in CONFLICTS
+
+
+# PostgreSQL's deadlock, serialization failure, and lock not available (FOR UPDATE NOWAIT).
+CONFLICTS = ("40P01", "40001", "55P03")
+
+
 class Duplicate(Exception):
     """A row would break a unique constraint; the store's caller says what that means."""
 
@@ -374,6 +400,20 @@ def change_row(connection: Connection, table: Table, row_id: Any, values: dict[s
     if not values:
         return 0
     return _by_id(table).run(connection, {"row_id": row_id, **values})
+
+
+@cache
+def _locked_at_once(table: Table) -> Query:
+    return Query(
+        select(table.c.id).where(table.c.id == bindparam("row_id")).with_for_update(nowait=True)
+    )
+
+
+def lock_at_once(connection: Connection, table: Table, row_id: Any) -> bool:
+    """Lock the row for a transition's handler (False if it is gone), or raise at once when a
+    request holds it: that request may be waiting for the transition's own row (to cancel
+    it), so waiting here would deadlock; the transition is left for its next look."""
+    return _locked_at_once(table).first(connection, {"row_id": row_id}) is not None
 
 
 class Readers:

@@ -18,11 +18,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from localocean.config import Settings
 from localocean.core.area import TransitionHandler
 from localocean.core.clock import Clock
-from localocean.core.db import Database
+from localocean.core.db import Database, conflicted
 from localocean.core.query import Query, Write
 from localocean.core.tables import clock_state, transitions
 from localocean.core.timing import Timing
@@ -229,6 +230,12 @@ class Lifecycle:
                 handler(connection, transition, transition.payload or {}, self)
                 _REMOVE.run(connection, key)
             return 1
+        except OperationalError as exc:
+            # The database's trouble (a row a request holds, a lost connection), not the
+            # handler's: the transition stays, to be applied at the next look.
+            level = logging.INFO if conflicted(exc) else logging.WARNING
+            log.log(level, "transition %s (%s) left for later: %s", transition_id, kind, exc)
+            return 0
         except Exception:
             # A handler that fails would fail again: it is logged and dropped, never retried
             # in a loop.

@@ -312,8 +312,11 @@ def operation_route(operation: Operation, services: Services) -> Route:
             return handler(call)
 
         def change() -> Any:
-            with services.db.transaction() as connection:
+            def attempt(connection: Connection) -> Any:
+                call._after.clear()  # a conflict runs the handler again from its start
                 return work(connection)
+
+            return services.db.atomically(attempt)
 
         result: Any = await (services.db.read(work) if method == "GET" else services.db.run(change))
         for action in call._after:

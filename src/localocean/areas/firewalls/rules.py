@@ -15,6 +15,7 @@ from localocean.areas.kubernetes import store as cluster_store
 from localocean.areas.load_balancers import store as lb_store
 from localocean.core import tags
 from localocean.core.clock import rfc3339
+from localocean.core.db import lock_at_once
 from localocean.core.errors import NotFound, Unprocessable
 from localocean.core.validation import Body, numeric_id
 
@@ -406,7 +407,7 @@ def delete(connection: Connection, account_id: str, firewall_id: str) -> Row[Any
 
 
 def applied(connection: Connection, firewall_id: str) -> None:
-    if store.get_any(connection, firewall_id) is not None:
+    if lock_at_once(connection, store.firewalls, firewall_id):
         store.change(connection, firewall_id, status="succeeded", pending_changes=[])
 
 

@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
+from localocean.areas.droplets import store as droplet_store
 from localocean.areas.load_balancers import rules, store
 from localocean.core.area import Area, ClusterResources, ProjectResources, SeedSection, Taggable
+from localocean.core.db import lock_at_once
 from localocean.core.errors import Unprocessable
 from localocean.core.lifecycle import Lifecycle
 from localocean.core.operations import Call, Operations
@@ -98,6 +100,8 @@ def remove_forwarding_rules(call: Call) -> None:
 def _activate(
     connection: Connection, transition: Row[Any], _payload: dict, lifecycle: Lifecycle
 ) -> None:
+    if not lock_at_once(connection, store.load_balancers, transition.resource_id):
+        return
     lb = store.get_any(connection, transition.resource_id)
     if lb is not None and lb.status == "new":
         try:
@@ -115,7 +119,7 @@ def _seed(context: SeedContext, entry: Any) -> int:
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise Unprocessable("droplets must be a list of droplet names")
         payload["droplet_ids"] = [
-            store.droplet_named(context.connection, context.account_id, name) for name in names
+            droplet_store.seeded(context.connection, context.account_id, name).id for name in names
         ]
     lb = rules.create(context.connection, context.account_id, payload, context.now)
     rules.activate(context.connection, lb, context.settings.public_ipv4_range)

@@ -135,7 +135,7 @@ def _start(
     type: str,
     payload: dict[str, Any],
 ) -> Row[Any]:
-    if not store.claim(connection, volume.id, type):
+    if not store.claim(connection, volume, type):
         raise Unprocessable(rules.PENDING)
     action = action_rules.start(
         connection, lifecycle, volume.account_id, type=ACTION_TYPES[type],

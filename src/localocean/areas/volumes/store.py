@@ -244,15 +244,23 @@ def add(connection: Connection, **values: Any) -> None:
 
 _CLAIM = Write(
     volumes.update()
-    .where(volumes.c.id == bindparam("volume_id"), volumes.c.pending.is_(None))
+    .where(
+        volumes.c.id == bindparam("volume_id"),
+        volumes.c.pending.is_(None),
+        volumes.c.droplet_id.is_not_distinct_from(bindparam("seen_droplet_id")),
+        volumes.c.size_gigabytes == bindparam("seen_size"),
+    )
     .values(pending=bindparam("pending"))
 )
 
 
-def claim(connection: Connection, volume_id: str, pending: str) -> bool:
-    """Mark the volume busy with an action, unless one already is (decided by the database:
-    two requests racing, in two processes, cannot both start one)."""
-    return _CLAIM.run(connection, {"volume_id": volume_id, "pending": pending}) == 1
+def claim(connection: Connection, volume: Row[Any], pending: str) -> bool:
+    """Mark the volume busy with an action, unless one already is or an action ended since
+    `volume` was read and checked (decided by the database: of two requests racing, in two
+    processes, one starts its action)."""
+    params = {"volume_id": volume.id, "pending": pending, "seen_droplet_id": volume.droplet_id,
+              "seen_size": volume.size_gigabytes}  # fmt: skip
+    return _CLAIM.run(connection, params) == 1
 
 
 def change(connection: Connection, volume_id: str, **values: Any) -> None:
