@@ -203,6 +203,36 @@ def test_manual_timing_shows_pending_changes(start_server, clients) -> None:
         assert (done["status"], done["pending_changes"]) == ("succeeded", [])
 
 
+def test_a_transition_waits_for_the_request_holding_its_row(
+    backend, start_server, clients, tmp_path
+) -> None:
+    """While a transaction holds the firewall's row (as a request changing it does), its
+    transition is left for later, and a settle of the clock returns rather than waiting or
+    spinning; once the row is free the transition applies."""
+    if backend.name != "postgresql":
+        pytest.skip("on SQLite one process's writes take turns: no row is held by another")
+    from sqlalchemy import create_engine, text
+
+    database, url = backend.durable(tmp_path)
+    server = start_server("--timing", "manual", database=database)
+    engine = create_engine(url)
+    try:
+        with clients.http(server.url, new_token()) as http:
+            firewall = create(http)
+            with engine.connect() as holder:
+                holder.execute(text("SELECT id FROM firewalls WHERE id = :id FOR UPDATE"),
+                               {"id": firewall["id"]})  # fmt: skip
+                settled = http.post("/_localocean/clock/settle").json()
+                assert settled["pending"] == 1, "left for later, not dropped"
+                assert get(http, firewall["id"])["status"] == "waiting"
+                holder.rollback()
+            settled = http.post("/_localocean/clock/settle").json()
+            assert settled["pending"] == 0
+            assert get(http, firewall["id"])["status"] == "succeeded"
+    finally:
+        engine.dispose()
+
+
 def test_a_fault_rule_on_an_update(start_server, clients) -> None:
     server = start_server()
     with clients.http(server.url, new_token()) as http, clients.http(server.url, None) as control:

@@ -123,6 +123,7 @@ def make_engine(url: str) -> Engine:
 
 
 AFTER_COMMIT = "localocean.after_commit"
+TRANSACTION_STATE = "localocean.transaction_state"
 
 
 class Database:
@@ -199,18 +200,25 @@ class Database:
             with connection.begin():
                 yield connection
         except OperationalError:
-            connection.info.pop(AFTER_COMMIT, None)
+            _forget_transaction(connection)
             # A lost server connection (PostgreSQL restarted): start afresh next time.
             if connection.invalidated:
                 connection.close()
                 self._local.connection = None
             raise
         except BaseException:
-            connection.info.pop(AFTER_COMMIT, None)
+            _forget_transaction(connection)
             raise
+        connection.info.pop(TRANSACTION_STATE, None)
         # Committed: the rows are visible to every other connection from here on.
         for action in connection.info.pop(AFTER_COMMIT, ()):
             action()
+
+    @staticmethod
+    def transaction_state(connection: Connection) -> dict[str, Any]:
+        """A place for what one transaction has done (e.g. which notices it has sent), gone
+        when it commits or rolls back."""
+        return connection.info.setdefault(TRANSACTION_STATE, {})
 
     def atomically(self, work: Callable[[Connection], T], attempts: int = 5) -> T:
         """`work` in one transaction, run again from its start when PostgreSQL aborted it to
@@ -339,6 +347,11 @@ def next_id(connection: Connection, name: str, start: int) -> int:
         except Duplicate:  # another transaction made the counter meanwhile
             value = _BUMP.returned(connection, {"counter": name})
     return int(value)
+
+
+def _forget_transaction(connection: Connection) -> None:
+    connection.info.pop(AFTER_COMMIT, None)
+    connection.info.pop(TRANSACTION_STATE, None)
 
 
 def conflicted(exc: BaseException) -> bool:

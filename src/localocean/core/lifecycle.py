@@ -231,18 +231,24 @@ class Lifecycle:
                 _REMOVE.run(connection, key)
             return 1
         except OperationalError as exc:
-            # The database's trouble (a row a request holds, a lost connection), not the
-            # handler's: the transition stays, to be applied at the next look.
-            level = logging.INFO if conflicted(exc) else logging.WARNING
-            log.log(level, "transition %s (%s) left for later: %s", transition_id, kind, exc)
+            if not (conflicted(exc) or exc.connection_invalidated):
+                log.exception("transition %s (%s) failed; dropping it", transition_id, kind)
+                return self._drop(transition_id)
+            # The database's moment (a row a request holds, a lost connection), not the
+            # handler's fault: the transition stays, for a look a second from now.
+            log.info("transition %s (%s) left for later: %s", transition_id, kind, exc)
+            self._expect(self.clock.now() + 1.0)
             return 0
         except Exception:
             # A handler that fails would fail again: it is logged and dropped, never retried
             # in a loop.
             log.exception("transition %s (%s) failed; dropping it", transition_id, kind)
-            with self.db.transaction() as connection:
-                _REMOVE.run(connection, key)
-            return 0
+            return self._drop(transition_id)
+
+    def _drop(self, transition_id: int) -> int:
+        with self.db.transaction() as connection:
+            _REMOVE.run(connection, {"transition_id": transition_id})
+        return 0
 
     def advance(self, seconds: float, max_steps: int = 10_000) -> int:
         """Move the clock forward by `seconds`, stopping at each due time on the way, so what
@@ -264,13 +270,17 @@ class Lifecycle:
         """Move the clock to each next due time `earliest` finds (up to `until`), applying
         what falls due there."""
         applied = 0
+        stuck_at = None
         for _ in range(max_steps):
             with self.db.transaction() as connection:
                 due_at = earliest.scalar(connection)
-            if due_at is None or (until is not None and due_at > until):
+            if due_at is None or (until is not None and due_at > until) or due_at == stuck_at:
                 break
             self.clock.advance(max(0.0, due_at - self.clock.now()))
-            applied += self.apply_due()
+            now_applied = self.apply_due()
+            # Nothing applied: what is due is left for later (a request holds its row).
+            stuck_at = due_at if not now_applied else None
+            applied += now_applied
         return applied
 
     def save_clock(self) -> None:

@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import Connection, Row
+from sqlalchemy.exc import OperationalError
 
 from localocean.areas.actions import rules as action_rules
 from localocean.areas.droplets import catalog, rules, store
@@ -198,6 +199,8 @@ def completed(
     try:
         with savepoint(connection):
             status = _apply(connection, lifecycle, droplet, payload, transition.due_at)
+    except OperationalError:
+        raise  # the database's trouble: the transition is tried again, not the action failed
     except Exception:
         # Whatever went wrong, the action ends and the droplet is usable again.
         log.exception("droplet action %s (%s) failed", action_id, payload["type"])

@@ -292,20 +292,19 @@ class KubeServer:
     ) -> Any:
         lifecycle = self.services.lifecycle
 
-        def change() -> Any:
-            with self.db.transaction() as connection:
-                cluster = self._cluster(connection, cluster_id)
-                kube = Kube(connection, cluster, lifecycle, self.services.clock.now())
-                if request is not None:
-                    kube.validation = request.query.get("fieldValidation") or "Warn"
-                    request.warnings = kube.warnings
-                result = work(kube)
-                controllers.reconcile(kube)
-                if kube.changes:
-                    watch.notify_after_commit(kube)
-                return result
+        def change(connection: Connection) -> Any:
+            cluster = self._cluster(connection, cluster_id)
+            kube = Kube(connection, cluster, lifecycle, self.services.clock.now())
+            if request is not None:
+                kube.validation = request.query.get("fieldValidation") or "Warn"
+                request.warnings = kube.warnings
+            result = work(kube)
+            controllers.reconcile(kube)
+            if kube.changes:
+                watch.notify_after_commit(kube)
+            return result
 
-        return await self.db.run(change)
+        return await self.db.run(lambda: self.db.atomically(change))
 
     # Discovery and OpenAPI
 

@@ -67,7 +67,7 @@ def notify_after_commit(kube: Kube) -> None:
     from localocean.core.db import Database
 
     connection = kube.connection
-    clusters: set[str] = connection.info.setdefault(_NOTIFYING, set())
+    clusters: set[str] = Database.transaction_state(connection).setdefault(_NOTIFYING, set())
     if kube.cluster_id in clusters:
         return
     clusters.add(kube.cluster_id)
@@ -78,7 +78,6 @@ def notify_after_commit(kube: Kube) -> None:
         )
 
     def wake() -> None:
-        connection.info.pop(_NOTIFYING, None)
         HUB.notify(kube.cluster_id)
 
     Database.after_commit(connection, wake)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Row
 from localocean.areas.actions import rules as action_rules
 from localocean.areas.droplets import store as droplets
 from localocean.areas.volumes import rules, store
+from localocean.core.db import lock_at_once
 from localocean.core.errors import NotFound, Unprocessable
 from localocean.core.lifecycle import Lifecycle
 from localocean.core.validation import Body, numeric_id
@@ -153,6 +154,11 @@ def completed(
     action_id, at = int(transition.resource_id), transition.due_at
     type = payload["type"]
     droplet_id = payload.get("droplet_id")
+    # Requests lock these rows (a droplet's destroy, the volume's and then the droplet's): the
+    # handler takes them in that order, at once or not yet.
+    lock_at_once(connection, store.volumes, payload["volume_id"])
+    if droplet_id is not None:
+        lock_at_once(connection, droplets.droplets, droplet_id)
     droplet = droplets.get_any(connection, droplet_id) if droplet_id is not None else None
     if droplet is not None:
         droplets.change(connection, droplet.id, locked=False)
