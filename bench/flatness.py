@@ -166,6 +166,8 @@ def _varied(schema: Schema, table: str, row: dict[str, Any], via: str | None) ->
     for group in schema.unique[table]:
         if via in group or pk in group:
             continue  # the copy's new key already makes it unique
+        if any(row[c] is None for c in group):
+            continue  # NULL is never equal to NULL: copies cannot clash here
         texts = [c for c in group if isinstance(row[c], str) and c not in keep]
         if not texts:
             raise Unclonable(f"{table}: no text column to vary in unique ({', '.join(group)})")
