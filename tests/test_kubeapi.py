@@ -516,6 +516,10 @@ def test_errors_are_kubernetes_status_objects(cluster: Cluster) -> None:
         assert nowhere.json()["message"] == 'namespaces "none" not found'
     logs = cluster.kubectl("logs", "-n", "kube-system", "deployment/coredns", check=False)
     assert "no container runs" in logs
+    # kubectl tries a WebSocket, then SPDY: both are answered with the same Status.
+    executed = cluster.kubectl("exec", "-n", "kube-system", "deployment/coredns", "--", "true",
+                               check=False)  # fmt: skip
+    assert "no container runs" in executed, executed
     top = cluster.kubectl("top", "nodes", check=False)
     assert "Metrics API not available" in top
 

@@ -298,6 +298,9 @@ def _serve_one(
         access_log=access_log,
         lifespan="on",
         server_header=False,
+        # No WebSocket is served (exec, attach and port-forward answer 400 over HTTP); not
+        # loading uvicorn's WebSocket implementation saves its import at every start.
+        ws="none",
     )
     Server(config).run(sockets=[sock])
 
