@@ -2,7 +2,9 @@
 
 The app, the schema, the lifecycle engine, tags, seeding, resets and `localocean status` are
 built from this list. Order matters where areas depend on each other: an area comes after the
-ones it uses (seeding follows this order; resets run in reverse).
+ones it uses (seeding follows this order, so a seed entry can name what an earlier section
+made; resets run in reverse). Areas that use each other are ordered by their seeds (a volume
+names its droplet) and the earlier one imports the later one's modules (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from localocean.core.area import Area
 
 AREAS: tuple[Area, ...] = (
     account.AREA,
-    regions.AREA,
     sizes.AREA,
+    regions.AREA,
     actions.AREA,
     vpcs.AREA,
     ssh_keys.AREA,
