@@ -281,9 +281,13 @@ def test_the_proxy_tunnel_never_reaches_the_dashboard(proxied) -> None:
         httpx.Client(
             base_url="https://api.digitalocean.com", verify=ca, proxy=server.url, trust_env=False
         ) as tunneled,
+        httpx.Client(
+            base_url="http://api.digitalocean.com", proxy=server.url, trust_env=False
+        ) as plain_proxy,
     ):
         for path in (UI, f"{UI}/api/accounts", f"{UI}/login?token=x", f"{UI}/control/clock"):
             assert tunneled.get(path).status_code == 404, path
+            assert plain_proxy.get(path).status_code == 404, path
             assert direct.get(path).status_code in (200, 303), path  # open mode: login leads in
         # The API itself still answers through the tunnel.
         assert tunneled.get("/v2/regions", headers={"Authorization": "Bearer t"}).status_code == 200

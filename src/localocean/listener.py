@@ -88,8 +88,12 @@ class Listener:
             method, target = _request_line(head)
             if method == "CONNECT":
                 await self._tunnel(loop, connection, head, target)
-            elif target.startswith(("http://", "https://")) and not self._ours(target):
-                await self._refuse(loop, connection, f"{method} {target}")
+            elif target.startswith(("http://", "https://")):  # a plain HTTP proxy's request
+                if not self._ours(target):
+                    await self._refuse(loop, connection, f"{method} {target}")
+                else:
+                    local = urlsplit(target).hostname in self.local_hosts
+                    await self._serve(connection, tls=False, tunnelled=not local)
             else:
                 await self._serve(connection, tls=False)
         except (TimeoutError, OSError, ssl.SSLError, ValueError) as exc:
@@ -117,8 +121,9 @@ class Listener:
         )
 
     def _tunnelled(self) -> asyncio.Protocol:
-        """uvicorn's protocol for a connection through the proxy's tunnel: its requests carry
-        `TUNNELLED` in their scope (the dashboard is never served there)."""
+        """uvicorn's protocol for a connection through the proxy (its tunnel, or a plain HTTP
+        proxy request for DigitalOcean's host): its requests carry `TUNNELLED` in their scope
+        (the dashboard is never served there)."""
         protocol = self.protocol_factory()
         app = protocol.app  # type: ignore[attr-defined]
 
