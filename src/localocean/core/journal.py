@@ -79,15 +79,7 @@ class Journal:
     def flush(self, connection: Connection) -> None:
         """Write the entries recorded here since the last flush (shared journal, PostgreSQL),
         then drop all but the newest `size` of every process's."""
-        self.write(connection, self.take())
-
-    def take(self) -> list[dict[str, Any]]:
-        """The entries recorded since the last take, to write (on the thread that records)."""
         unsent, self.unsent = self.unsent[-self.size :], []
-        return unsent
-
-    def write(self, connection: Connection, unsent: list[dict[str, Any]]) -> None:
-        """Write `unsent` (taken), then drop all but the newest `size` of every process's."""
         if not unsent:
             return
         driver = connection.connection.driver_connection

@@ -11,7 +11,6 @@ import contextlib
 import logging
 import time
 import uuid
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, func, insert, select, text, update
@@ -182,29 +181,16 @@ class ControlSync:
                 log.warning("heartbeat failed", exc_info=True)
 
     async def _share(self) -> None:
-        limiter, journal = self.services.limiter, self.services.journal
         while True:
             await asyncio.sleep(SHARE_SECONDS)
-            # Taken here, on the event loop that records them; written on a worker thread, so
-            # the loop goes on answering while they go out (a journal batch with its bodies
-            # held it up to tens of milliseconds).
-            hits, limiter.unsent = limiter.unsent, {}
-            keys, entries = limiter.active_keys, journal.take()
             try:
-                await self.services.db.run(partial(self._write_shared, hits, keys, entries))
+                self.share_rate_limits()
+                with self.services.db.transaction() as connection:
+                    self.services.journal.flush(connection)
             except Exception:
                 log.warning("sharing rate-limit counts or journal entries failed", exc_info=True)
 
-    def _write_shared(
-        self, hits: dict[tuple[str, int], int], keys: list[str], entries: list[dict[str, Any]]
-    ) -> None:
-        with self.services.db.transaction() as connection:
-            self._share_rate_limits(connection, hits, keys)
-            self.services.journal.write(connection, entries)
-
-    def _share_rate_limits(
-        self, connection: Connection, unsent: dict[tuple[str, int], int], keys: list[str]
-    ) -> None:
+    def share_rate_limits(self) -> None:
         """Write this process's new hits and read the others' for the tokens it serves: a
         token's limit then holds across processes, give or take a quarter second of hits."""
         from collections import defaultdict
@@ -212,35 +198,38 @@ class ControlSync:
         from sqlalchemy.dialects.postgresql import insert as upsert
 
         limiter = self.services.limiter
+        unsent, limiter.unsent = limiter.unsent, {}
+        keys = limiter.active_keys
         now = int(wall_time())
         longest = max(seconds for _, seconds in limiter.windows)
-        if unsent:
-            rows = [
-                {"key": key, "second": second, "process": self.id, "count": count}
-                for (key, second), count in unsent.items()
-            ]
-            statement = upsert(rate_hits).values(rows)
-            connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["key", "second", "process"],
-                    set_={"count": rate_hits.c.count + statement.excluded.count},
+        with self.services.db.transaction() as connection:
+            if unsent:
+                rows = [
+                    {"key": key, "second": second, "process": self.id, "count": count}
+                    for (key, second), count in unsent.items()
+                ]
+                statement = upsert(rate_hits).values(rows)
+                connection.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["key", "second", "process"],
+                        set_={"count": rate_hits.c.count + statement.excluded.count},
+                    )
                 )
-            )
-        others: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        if keys:
-            found = connection.execute(
-                select(rate_hits.c.key, rate_hits.c.second, func.sum(rate_hits.c.count))
-                .where(
-                    rate_hits.c.key.in_(keys),
-                    rate_hits.c.second > now - longest,
-                    rate_hits.c.process != self.id,
-                )
-                .group_by(rate_hits.c.key, rate_hits.c.second)
-            ).all()
-            for key, second, count in found:
-                others[key].append((int(second), int(count)))
-        if now % 60 == 0:
-            connection.execute(delete(rate_hits).where(rate_hits.c.second < now - longest))
+            others: dict[str, list[tuple[int, int]]] = defaultdict(list)
+            if keys:
+                found = connection.execute(
+                    select(rate_hits.c.key, rate_hits.c.second, func.sum(rate_hits.c.count))
+                    .where(
+                        rate_hits.c.key.in_(keys),
+                        rate_hits.c.second > now - longest,
+                        rate_hits.c.process != self.id,
+                    )
+                    .group_by(rate_hits.c.key, rate_hits.c.second)
+                ).all()
+                for key, second, count in found:
+                    others[key].append((int(second), int(count)))
+            if now % 60 == 0:
+                connection.execute(delete(rate_hits).where(rate_hits.c.second < now - longest))
         limiter.others = {key: limiter.window_counts(rows) for key, rows in others.items()}
 
 
