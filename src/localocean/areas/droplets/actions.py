@@ -15,7 +15,7 @@ from localocean.areas.droplets import catalog, rules, store
 from localocean.areas.images import rules as image_rules
 from localocean.areas.images import store as image_store
 from localocean.areas.sizes import catalog as sizes
-from localocean.core.db import savepoint
+from localocean.core.db import conflicted, savepoint
 from localocean.core.errors import Unprocessable
 from localocean.core.lifecycle import Lifecycle
 from localocean.core.validation import Body
@@ -199,10 +199,10 @@ def completed(
     try:
         with savepoint(connection):
             status = _apply(connection, lifecycle, droplet, payload, transition.due_at)
-    except OperationalError:
-        raise  # the database's trouble: the transition is tried again, not the action failed
-    except Exception:
-        # Whatever went wrong, the action ends and the droplet is usable again.
+    except Exception as exc:
+        if isinstance(exc, OperationalError) and (conflicted(exc) or exc.connection_invalidated):
+            raise  # the database's moment: the transition is tried again, the action goes on
+        # Whatever else went wrong, the action ends and the droplet is usable again.
         log.exception("droplet action %s (%s) failed", action_id, payload["type"])
         status = "errored"
     store.change(connection, droplet.id, locked=False)
