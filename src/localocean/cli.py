@@ -286,6 +286,16 @@ def _serve_one(
             if not self.should_exit and show_banner:
                 print(banner(settings, url), flush=True)
 
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # Connections idle in a client's pool are cut at once: closing a TLS one waits (up
+            # to asyncio's 30 s) for a goodbye such a client never sends. Those with a request
+            # under way finish it, as uvicorn has them do.
+            for connection in list(self.server_state.connections):
+                cycle = getattr(connection, "cycle", None)
+                if cycle is None or cycle.response_complete:
+                    connection.transport.abort()
+            await super().shutdown(sockets)
+
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             super().handle_exit(sig, frame)
             services.stopping = True  # the dashboard's event streams end
@@ -298,9 +308,6 @@ def _serve_one(
         access_log=access_log,
         lifespan="on",
         server_header=False,
-        # No WebSocket is served (exec, attach and port-forward answer 400 over HTTP); not
-        # loading uvicorn's WebSocket implementation saves its import at every start.
-        ws="none",
     )
     Server(config).run(sockets=[sock])
 

@@ -17,6 +17,7 @@ import socket
 import ssl
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,7 +30,6 @@ log = logging.getLogger("localocean.listener")
 
 PEEK_LIMIT = 8192
 HANDSHAKE_TIMEOUT = 10.0
-SHUTDOWN_TIMEOUT = 0.5
 TLS_RECORD = 0x16
 
 
@@ -92,8 +92,9 @@ class Listener:
                 if not self._ours(target):
                     await self._refuse(loop, connection, f"{method} {target}")
                 else:
-                    local = urlsplit(target).hostname in self.local_hosts
-                    await self._serve(connection, tls=False, tunnelled=not local)
+                    # A proxy client sends requests for any host on one connection: each is
+                    # marked by the host it names.
+                    await self._serve(connection, tls=False, mark=self._for_another_host)
             else:
                 await self._serve(connection, tls=False)
         except (TimeoutError, OSError, ssl.SSLError, ValueError) as exc:
@@ -107,28 +108,32 @@ class Listener:
     def _named(self, host: str) -> bool:
         return any(host.endswith(suffix) and host != suffix[1:] for suffix in self.host_suffixes)
 
-    async def _serve(self, connection: socket.socket, tls: bool, tunnelled: bool = False) -> None:
+    def _for_another_host(self, scope: Any) -> bool:
+        host = next((value for name, value in scope["headers"] if name == b"host"), b"")
+        return urlsplit("//" + host.decode("latin-1")).hostname not in self.local_hosts
+
+    async def _serve(
+        self, connection: socket.socket, tls: bool, mark: Callable[[Any], bool] | None = None
+    ) -> None:
         loop = asyncio.get_running_loop()
         await loop.connect_accepted_socket(
-            self._tunnelled if tunnelled else self.protocol_factory,
+            self.protocol_factory if mark is None else partial(self._marking, mark),
             connection,
             ssl=self.tls_context() if tls else None,
             ssl_handshake_timeout=HANDSHAKE_TIMEOUT if tls else None,
-            # Closing a TLS connection waits for the client's close_notify, which a client
-            # keeping the connection idle in its pool does not send: without a bound, stopping
-            # the server while such a client lives takes asyncio's default 30 s.
-            ssl_shutdown_timeout=SHUTDOWN_TIMEOUT if tls else None,
         )
 
-    def _tunnelled(self) -> asyncio.Protocol:
-        """uvicorn's protocol for a connection through the proxy (its tunnel, or a plain HTTP
-        proxy request for DigitalOcean's host): its requests carry `TUNNELLED` in their scope
-        (the dashboard is never served there)."""
+    def _marking(self, mark: Callable[[Any], bool]) -> asyncio.Protocol:
+        """uvicorn's protocol for a connection through the proxy (its tunnel, or plain HTTP
+        proxy requests): the requests `mark` picks (all of a tunnel's, those of a proxy request
+        for DigitalOcean's host) carry `TUNNELLED` in their scope (the dashboard is never
+        served there)."""
         protocol = self.protocol_factory()
         app = protocol.app  # type: ignore[attr-defined]
 
         async def marked(scope: Any, receive: Any, send: Any) -> None:
-            scope[TUNNELLED] = True
+            if mark(scope):
+                scope[TUNNELLED] = True
             await app(scope, receive, send)
 
         protocol.app = marked  # type: ignore[attr-defined]
@@ -146,7 +151,7 @@ class Listener:
         if not request.endswith(b"\r\n\r\n"):
             raise ValueError("incomplete CONNECT request")
         await loop.sock_sendall(connection, b"HTTP/1.1 200 Connection established\r\n\r\n")
-        await self._serve(connection, tls=True, tunnelled=True)
+        await self._serve(connection, tls=True, mark=_always)
 
     async def _refuse(self, loop: asyncio.AbstractEventLoop, connection: socket.socket, what: str):
         log.warning("refused proxy request %s: LocalOcean only serves DigitalOcean's API", what)
@@ -170,6 +175,10 @@ class Listener:
             await loop.sock_sendall(connection, response)
             connection.shutdown(socket.SHUT_WR)
         connection.close()
+
+
+def _always(_scope: Any) -> bool:
+    return True
 
 
 def _request_line(head: bytes) -> tuple[str, str]:
