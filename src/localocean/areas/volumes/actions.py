@@ -100,10 +100,7 @@ def _attach_or_detach(
         droplet = droplets.get(connection, volume.account_id, droplet_id)
         if droplet is None:
             raise NotFound(f"no Droplet {droplet_id}")
-        if volume.droplet_id == droplet_id:
-            raise Unprocessable("This volume is already attached to this Droplet.")
-        if volume.droplet_id is not None:
-            raise Unprocessable("This volume is already attached to another Droplet.")
+        _refuse_if_attached(volume, droplet_id)
         if volume.pending is not None:
             raise Unprocessable(rules.PENDING)
         if droplet.region != volume.region:
@@ -114,6 +111,13 @@ def _attach_or_detach(
     if not droplets.lock(connection, droplet_id):
         raise Unprocessable(DROPLET_BUSY)
     return _start(connection, lifecycle, volume, type, {"droplet_id": droplet_id})
+
+
+def _refuse_if_attached(volume: Row[Any], droplet_id: int) -> None:
+    if volume.droplet_id == droplet_id:
+        raise Unprocessable("This volume is already attached to this Droplet.")
+    if volume.droplet_id is not None:
+        raise Unprocessable("This volume is already attached to another Droplet.")
 
 
 def resize(connection: Connection, lifecycle: Lifecycle, volume: Row[Any], body: Body) -> Row[Any]:
@@ -137,6 +141,10 @@ def _start(
     payload: dict[str, Any],
 ) -> Row[Any]:
     if not store.claim(connection, volume, type):
+        # Another action started, or ended, since the checks read the volume: what stands now.
+        now = store.get_any(connection, volume.id)
+        if type == "attach" and now is not None and now.pending is None:
+            _refuse_if_attached(now, payload["droplet_id"])
         raise Unprocessable(rules.PENDING)
     action = action_rules.start(
         connection, lifecycle, volume.account_id, type=ACTION_TYPES[type],
