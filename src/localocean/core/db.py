@@ -354,6 +354,12 @@ def _forget_transaction(connection: Connection) -> None:
     connection.info.pop(TRANSACTION_STATE, None)
 
 
+def transient(exc: BaseException) -> bool:
+    """The database's moment, not the work's fault (a conflict, a lost connection): the same
+    transaction can succeed when run again."""
+    return isinstance(exc, OperationalError) and (conflicted(exc) or exc.connection_invalidated)
+
+
 def conflicted(exc: BaseException) -> bool:
     """PostgreSQL aborted the statement for a deadlock, a serialization conflict or a row
     another transaction holds: running the transaction again can succeed."""
@@ -418,15 +424,15 @@ def change_row(connection: Connection, table: Table, row_id: Any, values: dict[s
 @cache
 def _locked_at_once(table: Table) -> Query:
     return Query(
-        select(table.c.id).where(table.c.id == bindparam("row_id")).with_for_update(nowait=True)
+        select(table).where(table.c.id == bindparam("row_id")).with_for_update(nowait=True)
     )
 
 
-def lock_at_once(connection: Connection, table: Table, row_id: Any) -> bool:
-    """Lock the row for a transition's handler (False if it is gone), or raise at once when a
-    request holds it: that request may be waiting for the transition's own row (to cancel
+def lock_at_once(connection: Connection, table: Table, row_id: Any) -> Any:
+    """The row, locked for a transition's handler (None if it is gone), or raise at once when
+    a request holds it: that request may be waiting for the transition's own row (to cancel
     it), so waiting here would deadlock; the transition is left for its next look."""
-    return _locked_at_once(table).first(connection, {"row_id": row_id}) is not None
+    return _locked_at_once(table).first(connection, {"row_id": row_id})
 
 
 class Readers:

@@ -18,12 +18,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, func, select, update
-from sqlalchemy.exc import OperationalError
 
 from localocean.config import Settings
 from localocean.core.area import TransitionHandler
 from localocean.core.clock import Clock
-from localocean.core.db import Database, conflicted
+from localocean.core.db import Database, transient
 from localocean.core.query import Query, Write
 from localocean.core.tables import clock_state, transitions
 from localocean.core.timing import Timing
@@ -230,25 +229,19 @@ class Lifecycle:
                 handler(connection, transition, transition.payload or {}, self)
                 _REMOVE.run(connection, key)
             return 1
-        except OperationalError as exc:
-            if not (conflicted(exc) or exc.connection_invalidated):
-                log.exception("transition %s (%s) failed; dropping it", transition_id, kind)
-                return self._drop(transition_id)
-            # The database's moment (a row a request holds, a lost connection), not the
-            # handler's fault: the transition stays, for a look a second from now.
-            log.info("transition %s (%s) left for later: %s", transition_id, kind, exc)
-            self._expect(self.clock.now() + 1.0)
-            return 0
-        except Exception:
+        except Exception as exc:
+            if transient(exc):
+                # A row a request holds, a lost connection: the transition stays, for a look
+                # a second from now.
+                log.info("transition %s (%s) left for later: %s", transition_id, kind, exc)
+                self._expect(self.clock.now() + 1.0)
+                return 0
             # A handler that fails would fail again: it is logged and dropped, never retried
             # in a loop.
             log.exception("transition %s (%s) failed; dropping it", transition_id, kind)
-            return self._drop(transition_id)
-
-    def _drop(self, transition_id: int) -> int:
-        with self.db.transaction() as connection:
-            _REMOVE.run(connection, {"transition_id": transition_id})
-        return 0
+            with self.db.transaction() as connection:
+                _REMOVE.run(connection, key)
+            return 0
 
     def advance(self, seconds: float, max_steps: int = 10_000) -> int:
         """Move the clock forward by `seconds`, stopping at each due time on the way, so what

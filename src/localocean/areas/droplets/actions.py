@@ -8,14 +8,13 @@ import logging
 from typing import Any
 
 from sqlalchemy import Connection, Row
-from sqlalchemy.exc import OperationalError
 
 from localocean.areas.actions import rules as action_rules
 from localocean.areas.droplets import catalog, rules, store
 from localocean.areas.images import rules as image_rules
 from localocean.areas.images import store as image_store
 from localocean.areas.sizes import catalog as sizes
-from localocean.core.db import conflicted, savepoint
+from localocean.core.db import savepoint, transient
 from localocean.core.errors import Unprocessable
 from localocean.core.lifecycle import Lifecycle
 from localocean.core.validation import Body
@@ -200,8 +199,8 @@ def completed(
         with savepoint(connection):
             status = _apply(connection, lifecycle, droplet, payload, transition.due_at)
     except Exception as exc:
-        if isinstance(exc, OperationalError) and (conflicted(exc) or exc.connection_invalidated):
-            raise  # the database's moment: the transition is tried again, the action goes on
+        if transient(exc):
+            raise  # the transition is tried again, the action goes on
         # Whatever else went wrong, the action ends and the droplet is usable again.
         log.exception("droplet action %s (%s) failed", action_id, payload["type"])
         status = "errored"

@@ -407,7 +407,7 @@ def delete(connection: Connection, account_id: str, firewall_id: str) -> Row[Any
 
 
 def applied(connection: Connection, firewall_id: str) -> None:
-    if lock_at_once(connection, store.firewalls, firewall_id):
+    if lock_at_once(connection, store.firewalls, firewall_id) is not None:
         store.change(connection, firewall_id, status="succeeded", pending_changes=[])
 
 

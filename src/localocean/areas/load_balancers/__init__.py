@@ -100,9 +100,7 @@ def remove_forwarding_rules(call: Call) -> None:
 def _activate(
     connection: Connection, transition: Row[Any], _payload: dict, lifecycle: Lifecycle
 ) -> None:
-    if not lock_at_once(connection, store.load_balancers, transition.resource_id):
-        return
-    lb = store.get_any(connection, transition.resource_id)
+    lb = lock_at_once(connection, store.load_balancers, transition.resource_id)
     if lb is not None and lb.status == "new":
         try:
             rules.activate(connection, lb, lifecycle.settings.public_ipv4_range)

@@ -582,7 +582,6 @@ def purge_cache(connection: Connection, account_id: str, lb_id: str) -> None:
 
 def activate(connection: Connection, lb: Row[Any], public_range: str) -> None:
     """The load balancer is up: it has its address (a private one for an INTERNAL one)."""
-
     if lb.network == "INTERNAL":
         vpc = vpc_store.get(connection, lb.account_id, lb.vpc_uuid)
         assert vpc is not None, "a VPC with a load balancer in it stays"

@@ -142,9 +142,9 @@ def _start(
 ) -> Row[Any]:
     if not store.claim(connection, volume, type):
         # Another action started, or ended, since the checks read the volume: what stands now.
-        now = store.get_any(connection, volume.id)
-        if type == "attach" and now is not None and now.pending is None:
-            _refuse_if_attached(now, payload["droplet_id"])
+        current = store.get_any(connection, volume.id)
+        if type == "attach" and current is not None and current.pending is None:
+            _refuse_if_attached(current, payload["droplet_id"])
         raise Unprocessable(rules.PENDING)
     action = action_rules.start(
         connection, lifecycle, volume.account_id, type=ACTION_TYPES[type],
@@ -164,13 +164,12 @@ def completed(
     droplet_id = payload.get("droplet_id")
     # Requests lock these rows (a droplet's destroy, the volume's and then the droplet's): the
     # handler takes them in that order, at once or not yet.
-    lock_at_once(connection, store.volumes, payload["volume_id"])
+    volume = lock_at_once(connection, store.volumes, payload["volume_id"])
+    droplet = None
     if droplet_id is not None:
-        lock_at_once(connection, droplets.droplets, droplet_id)
-    droplet = droplets.get_any(connection, droplet_id) if droplet_id is not None else None
+        droplet = lock_at_once(connection, droplets.droplets, droplet_id)
     if droplet is not None:
         droplets.change(connection, droplet.id, locked=False)
-    volume = store.get_any(connection, payload["volume_id"])
     if volume is None:  # deleted meanwhile, with the droplet it was being attached to
         action_rules.finish(connection, action_id, at, "errored")
         return
